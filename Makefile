@@ -1,0 +1,118 @@
+# oprun - a boring Makefile.  `make` builds build/oprun and the plugins;
+# `make test` runs every suite (plain and sanitized) and ends with one
+# "N passed, N failed" line.  See README.md for the rest.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BUILD	?= build
+CC	?= cc
+SAN	?=
+
+PKGS	 = lmdb libcjson inih libcrypto
+DEBS	 = gcc make pkg-config liblmdb-dev libcjson-dev libinih-dev \
+	   libssl-dev libcmocka-dev bats
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes
+OPT	?= -O2 -g
+CFLAGS	+= $(OPT) -std=c11 $(WARN) -Iinclude -Icore $(PKG_CFLAGS) $(SAN)
+LDFLAGS	+= $(SAN)
+LDLIBS	 = $(PKG_LIBS) -ldl -lm
+PLUGIN_FLAGS = -fPIC -fvisibility=hidden -shared -Wl,-z,defs
+
+CORE_SRC = core/util.c core/log.c core/run.c core/identity.c \
+	   core/config.c core/store.c core/loader.c core/hostapi.c \
+	   core/runtime.c core/submit.c core/worker.c core/render.c \
+	   core/cli.c
+CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
+
+TEST_PLUGINS = instant items slow crash badabi nosym kvconfig
+TEST_PLUGIN_SO = $(TEST_PLUGINS:%=$(BUILD)/test-plugins/%.so)
+
+UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/tests/%)
+
+.PHONY: all deps test test-asan test-suites asan-build bench demo install \
+	clean
+
+all: $(BUILD)/oprun $(TEST_PLUGIN_SO) $(BUILD)/oprun-plugin.pc
+
+$(BUILD)/obj/%.o: core/%.c core/*.h include/oprun/plugin.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/oprun: $(CORE_OBJ) $(BUILD)/obj/main.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test-plugins/%.so: tests/plugins/%.c include/oprun/plugin.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PLUGIN_FLAGS) -o $@ $< $(LDFLAGS) -lcjson
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench: bench/bench.c $(CORE_OBJ)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/oprun-plugin.pc: conf/oprun-plugin.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+# Installs the Debian packages the build and tests need (as root), or
+# prints the one command to run.
+deps:
+	@missing=""; for p in $(DEBS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	else echo "deps: missing:$$missing; run: sudo apt-get install -y$$missing"; \
+	  exit 1; fi
+
+test-suites: all $(UNIT_BIN) $(BUILD)/tools/submit_storm
+
+test: deps
+	@$(MAKE) --no-print-directory test-suites >/dev/null
+	@$(MAKE) --no-print-directory asan-build >/dev/null
+	@tests/run-suites.sh $(BUILD) $(BUILD)/asan
+
+test-asan: deps asan-build
+	@tests/run-suites.sh $(BUILD)/asan
+
+ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+asan-build:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan OPT="-O1 -g" \
+	  SAN="$(ASAN)" test-suites
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench >/dev/null
+	$(BUILD)/bench --oprun $(BUILD)/oprun --plugins $(BUILD)/test-plugins
+
+demo: deps
+	@$(MAKE) --no-print-directory all >/dev/null
+	@BUILD=$(BUILD) ./conf/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/oprun \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/etc/oprun \
+	  $(DESTDIR)$(PREFIX)/lib/oprun/plugins
+	install -m 755 $(BUILD)/oprun $(DESTDIR)$(PREFIX)/bin/oprun
+	install -m 644 include/oprun/plugin.h \
+	  $(DESTDIR)$(PREFIX)/include/oprun/plugin.h
+	install -m 644 $(BUILD)/oprun-plugin.pc \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/oprun-plugin.pc
+	install -m 644 conf/oprun.ini $(DESTDIR)$(PREFIX)/etc/oprun/oprun.ini
+
+clean:
+	rm -rf $(BUILD)

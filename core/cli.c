@@ -1,0 +1,993 @@
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "render.h"
+#include "runtime.h"
+#include "submit.h"
+#include "util.h"
+#include "worker.h"
+
+#define MAX_POSITIONAL 4
+
+/* One command's options, filled by parse_args. */
+struct opt {
+	const char *name;	/* without the leading "--" */
+	int has_arg;
+	const char *value;	/* the argument, or "1" for a flag */
+};
+
+struct args {
+	const char *config;
+	const char *cmd;
+	const char *pos[MAX_POSITIONAL];
+	int npos;
+};
+
+static const char usage_text[] =
+    "usage: oprun [-c FILE] COMMAND [ARGS]\n"
+    "commands:\n"
+    "  submit TYPE --tenant T [--target ID] --initiator U\n"
+    "         (--payload JSON | --payload-file F) [--wait] [--timeout S]"
+    " [--json]\n"
+    "  runs [--tenant T] [--type X] [--state S] [--initiator U]"
+    " [--limit N]\n"
+    "       [--before ID] [--json]\n"
+    "  show ID [--json]\n"
+    "  wait ID [--timeout S] [--json]\n"
+    "  cancel ID [--as USER]\n"
+    "  notifications --user U [--unread] [--mark-read ID | --all] [--json]\n"
+    "  plugins list [--json] | plugins check FILE.so\n"
+    "  config check\n"
+    "  worker [--once]\n"
+    "  prune --older-than DAYS\n"
+    "  check-store\n"
+    "exit status: 0 ok, 1 runtime error or run failed, 2 bad usage or input,"
+    "\n  3 run partial, 4 run canceled, 5 wait timed out\n";
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "oprun %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "; see `oprun help`\n");
+	return EXIT_USAGE;
+}
+
+static struct opt *
+find_opt(struct opt *opts, const char *name, size_t len)
+{
+	for (; opts->name != NULL; opts++)
+		if (strlen(opts->name) == len &&
+		    strncmp(opts->name, name, len) == 0)
+			return opts;
+	return NULL;
+}
+
+/* Parses argv[i..] into opts and positional arguments.  Returns 0 or
+ * EXIT_USAGE (after printing the problem). */
+static int
+parse_args(struct args *a, int argc, char **argv, int i, struct opt *opts,
+    int min_pos, int max_pos)
+{
+	for (; i < argc; i++) {
+		const char *s = argv[i], *eq;
+		struct opt *o;
+
+		if (strncmp(s, "--", 2) != 0 || s[2] == '\0') {
+			if (a->npos == max_pos || a->npos == MAX_POSITIONAL)
+				return usage_error(a->cmd, "unexpected "
+				    "argument '%s'", s);
+			a->pos[a->npos++] = s;
+			continue;
+		}
+		eq = strchr(s, '=');
+		o = find_opt(opts, s + 2, eq ? (size_t)(eq - s - 2) :
+		    strlen(s + 2));
+		if (o == NULL)
+			return usage_error(a->cmd, "unknown option %s", s);
+		if (!o->has_arg)
+			o->value = "1";
+		else if (eq != NULL)
+			o->value = eq + 1;
+		else if (i + 1 < argc)
+			o->value = argv[++i];
+		else
+			return usage_error(a->cmd, "%s needs a value", s);
+	}
+	if (a->npos < min_pos)
+		return usage_error(a->cmd, "missing argument");
+	return 0;
+}
+
+static const char *
+opt_get(const struct opt *opts, const char *name)
+{
+	for (; opts->name != NULL; opts++)
+		if (strcmp(opts->name, name) == 0)
+			return opts->value;
+	return NULL;
+}
+
+static int
+parse_id(const struct args *a, const char *s, uint64_t *id)
+{
+	if (parse_u64(s, UINT64_MAX, id) != 0 || *id == 0)
+		return usage_error(a->cmd, "'%s' is not a run id (a positive "
+		    "whole number)", s);
+	return 0;
+}
+
+/* Prints diag lines and any plugin refusals; returns EXIT_USAGE if diag
+ * held config problems. */
+static void
+print_diag(const struct diag *d, const char *prefix)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s%s\n", prefix, d->lines[i]);
+}
+
+static int
+open_rt(struct runtime *rt, const struct args *a, unsigned what)
+{
+	struct diag d = { 0 };
+	int rc = 0;
+
+	if (runtime_open(rt, a->config, what, &d) != 0) {
+		print_diag(&d, "oprun: ");
+		/* A bad configuration is bad input; a store error is not. */
+		rc = rt->cfg.file != NULL && rt->st == NULL &&
+		    (what & RUNTIME_STORE) && d.n == 1 &&
+		    strncmp(d.lines[0], "store ", 6) == 0 ? EXIT_RUNTIME :
+		    EXIT_USAGE;
+		runtime_close(rt);
+	} else {
+		print_diag(&rt->refusals, "oprun: warning: ");
+	}
+	diag_free(&d);
+	return rc;
+}
+
+static void
+print_json(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+
+	printf("%s\n", s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+static void
+actor_name(char *buf, size_t len, const char *as)
+{
+	const char *user = as != NULL ? as : getenv("USER");
+
+	snprintf(buf, len, "cli:%s", user != NULL && *user ? user : "unknown");
+}
+
+/* ---- wait -------------------------------------------------------- */
+
+static int
+exit_for_state(enum run_state s)
+{
+	switch (s) {
+	case RUN_SUCCEEDED:
+		return 0;
+	case RUN_PARTIAL:
+		return EXIT_PARTIAL;
+	case RUN_CANCELED:
+		return EXIT_CANCELED;
+	default:
+		return 1;
+	}
+}
+
+static void
+draw_bar(const struct run *r)
+{
+	const struct run_counts *c = &r->counts;
+	int width = 30, filled = 0;
+	char bar[64];
+
+	if (c->total > 0)
+		filled = (int)(c->processed * (uint64_t)width / c->total);
+	if (filled > width)
+		filled = width;
+	memset(bar, '#', (size_t)filled);
+	memset(bar + filled, '.', (size_t)(width - filled));
+	bar[width] = '\0';
+	fprintf(stderr, "\r[%s] %llu/%llu  %llu failed  %-9s", bar,
+	    (unsigned long long)c->processed, (unsigned long long)c->total,
+	    (unsigned long long)c->failed, run_state_name(r->state));
+	fflush(stderr);
+}
+
+static void
+print_outcome(const struct run *r)
+{
+	char counts[256];
+
+	render_counts(&r->counts, counts, sizeof(counts));
+	printf("run %llu %s: %s%s%s\n", (unsigned long long)r->id,
+	    run_state_name(r->state), counts, r->reason ? "; " : "",
+	    r->reason ? r->reason : "");
+}
+
+/* Polls run id until terminal or timeout_ms (< 0: forever). */
+static int
+wait_for(struct runtime *rt, uint64_t id, int64_t timeout_ms, int json)
+{
+	int64_t start = monotonic_ms();
+	int bar = isatty(STDERR_FILENO) && !json;
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	char err[1024];
+
+	for (;;) {
+		struct run r;
+		int rc = store_get_run(rt->st, id, &r, err, sizeof(err));
+
+		if (rc != 0) {
+			fprintf(stderr, "oprun wait: %s\n", rc == 1 ?
+			    "no such run" : err);
+			return rc == 1 ? EXIT_USAGE : EXIT_RUNTIME;
+		}
+		if (bar)
+			draw_bar(&r);
+		if (run_state_terminal(r.state)) {
+			if (bar)
+				fputc('\n', stderr);
+			rc = exit_for_state(r.state);
+			if (json)
+				print_json(run_to_json(&r, 1));
+			else
+				print_outcome(&r);
+			run_free(&r);
+			return rc;
+		}
+		run_free(&r);
+		if (timeout_ms >= 0 && monotonic_ms() - start >= timeout_ms) {
+			if (bar)
+				fputc('\n', stderr);
+			fprintf(stderr, "oprun wait: run %llu still not finished "
+			    "after the timeout\n", (unsigned long long)id);
+			return EXIT_TIMEOUT;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
+static int
+parse_timeout(const struct args *a, const char *s, int64_t *ms)
+{
+	uint64_t secs;
+
+	*ms = -1;
+	if (s == NULL)
+		return 0;
+	if (parse_u64(s, 86400 * 365, &secs) != 0)
+		return usage_error(a->cmd, "--timeout '%s': expected whole "
+		    "seconds", s);
+	*ms = (int64_t)secs * 1000;
+	return 0;
+}
+
+/* ---- commands ---------------------------------------------------- */
+
+static int
+read_payload(const struct args *a, const char *inline_json,
+    const char *file, size_t max, char **out)
+{
+	char err[1024];
+
+	if ((inline_json == NULL) == (file == NULL))
+		return usage_error(a->cmd, "give exactly one of --payload JSON "
+		    "or --payload-file FILE");
+	if (inline_json != NULL) {
+		*out = xstrdup(inline_json);
+		return 0;
+	}
+	if (read_file(file, max, out, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "oprun submit: --payload-file %s; the limit is "
+		    "[runner] max_payload_bytes\n", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void
+print_submitted(const struct runtime *rt, const struct store_submit_result
+    *res, int json)
+{
+	struct run r;
+	char err[256];
+
+	if (json && store_get_run(rt->st, res->id, &r, err, sizeof(err)) == 0) {
+		cJSON *o = run_to_json(&r, 0);
+
+		cJSON_AddBoolToObject(o, "deduplicated", res->deduplicated);
+		print_json(o);
+		run_free(&r);
+		return;
+	}
+	if (res->deduplicated)
+		printf("run %llu is already %s with the same identity; nothing "
+		    "new was created\n", (unsigned long long)res->id,
+		    run_state_name(res->state));
+	else
+		printf("run %llu queued\n", (unsigned long long)res->id);
+	printf("follow it: oprun show %llu  |  oprun wait %llu\n",
+	    (unsigned long long)res->id, (unsigned long long)res->id);
+}
+
+static int
+cmd_submit(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "tenant", 1, NULL }, { "target", 1, NULL },
+		{ "initiator", 1, NULL }, { "payload", 1, NULL },
+		{ "payload-file", 1, NULL }, { "wait", 0, NULL },
+		{ "timeout", 1, NULL }, { "json", 0, NULL }, { NULL, 0, NULL } };
+	struct submit_request req = { 0 };
+	struct store_submit_result res;
+	struct runtime rt;
+	char actor[160], err[1024], *payload = NULL;
+	int64_t timeout;
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 1, 1)) != 0)
+		return rc;
+	req.type = a->pos[0];
+	req.tenant = opt_get(opts, "tenant");
+	req.initiator = opt_get(opts, "initiator");
+	req.target = opt_get(opts, "target");
+	if (req.tenant == NULL || req.initiator == NULL)
+		return usage_error(a->cmd, "--tenant and --initiator are "
+		    "required");
+	if ((rc = parse_timeout(a, opt_get(opts, "timeout"), &timeout)) != 0)
+		return rc;
+	if ((rc = open_rt(&rt, a, RUNTIME_PLUGINS | RUNTIME_STORE)) != 0)
+		return rc;
+	rc = read_payload(a, opt_get(opts, "payload"),
+	    opt_get(opts, "payload-file"), rt.cfg.max_payload_bytes, &payload);
+	if (rc != 0)
+		goto out;
+	actor_name(actor, sizeof(actor), req.initiator);
+	req.payload = payload;
+	req.actor = actor;
+	rc = submit_run(&rt, &req, &res, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "oprun submit: %s\n", err);
+		rc = rc == -1 ? EXIT_USAGE : EXIT_RUNTIME;
+		goto out;
+	}
+	if (opt_get(opts, "wait") != NULL)
+		rc = wait_for(&rt, res.id, timeout, opt_get(opts, "json") != 0);
+	else
+		print_submitted(&rt, &res, opt_get(opts, "json") != NULL);
+out:
+	free(payload);
+	runtime_close(&rt);
+	return rc;
+}
+
+static void
+print_run_row(const struct run *r)
+{
+	char ts[32];
+
+	format_rfc3339(r->created_at, ts, sizeof(ts));
+	printf("%-8llu %-10s %-20s %-14s %-14s %s  %llu/%llu %llu\n",
+	    (unsigned long long)r->id, run_state_name(r->state), r->type,
+	    r->tenant, r->initiator, ts,
+	    (unsigned long long)r->counts.processed,
+	    (unsigned long long)r->counts.total,
+	    (unsigned long long)r->counts.failed);
+}
+
+static int
+parse_filter(const struct args *a, const struct opt *opts,
+    struct run_filter *f)
+{
+	const char *state = opt_get(opts, "state");
+	const char *limit = opt_get(opts, "limit");
+	const char *before = opt_get(opts, "before");
+	uint64_t n = 50;
+
+	memset(f, 0, sizeof(*f));
+	f->tenant = opt_get(opts, "tenant");
+	f->type = opt_get(opts, "type");
+	f->initiator = opt_get(opts, "initiator");
+	if (state != NULL) {
+		if (run_state_parse(state, &f->state) != 0)
+			return usage_error(a->cmd, "--state '%s': expected "
+			    "queued, running, succeeded, partial, failed or "
+			    "canceled", state);
+		f->has_state = 1;
+	}
+	if (limit != NULL && (parse_u64(limit, 10000, &n) != 0 || n == 0))
+		return usage_error(a->cmd, "--limit '%s': expected 1 to 10000",
+		    limit);
+	f->limit = (size_t)n;
+	if (before != NULL && parse_id(a, before, &f->before_id) != 0)
+		return EXIT_USAGE;
+	return 0;
+}
+
+static int
+cmd_runs(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "tenant", 1, NULL }, { "type", 1, NULL },
+		{ "state", 1, NULL }, { "initiator", 1, NULL },
+		{ "limit", 1, NULL }, { "before", 1, NULL }, { "json", 0, NULL },
+		{ NULL, 0, NULL } };
+	struct run_filter f;
+	struct runtime rt;
+	struct run *runs;
+	size_t n;
+	char err[1024];
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0 ||
+	    (rc = parse_filter(a, opts, &f)) != 0 ||
+	    (rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
+		return rc;
+	if (store_list_runs(rt.st, &f, &runs, &n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "oprun runs: %s\n", err);
+		runtime_close(&rt);
+		return EXIT_RUNTIME;
+	}
+	if (opt_get(opts, "json") != NULL) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t k = 0; k < n; k++)
+			cJSON_AddItemToArray(arr, run_to_json(&runs[k], 0));
+		print_json(arr);
+	} else {
+		printf("%-8s %-10s %-20s %-14s %-14s %-24s  %s\n", "ID",
+		    "STATE", "TYPE", "TENANT", "INITIATOR", "CREATED",
+		    "DONE/TOTAL FAILED");
+		for (size_t k = 0; k < n; k++)
+			print_run_row(&runs[k]);
+		if (n == f.limit)
+			printf("more: oprun runs --before %llu\n",
+			    (unsigned long long)runs[n - 1].id);
+	}
+	store_runs_free(runs, n);
+	runtime_close(&rt);
+	return 0;
+}
+
+static void
+print_run_detail(const struct run *r)
+{
+	char ts[32], counts[256], hex[65];
+
+	run_dedupe_hex(r, hex);
+	render_counts(&r->counts, counts, sizeof(counts));
+	printf("run %llu: %s\n", (unsigned long long)r->id,
+	    run_state_name(r->state));
+	printf("  type       %s\n  tenant     %s\n  target     %s\n"
+	    "  initiator  %s\n  attempt    %u\n  identity   %s\n", r->type,
+	    r->tenant, r->target ? r->target : "-", r->initiator, r->attempt,
+	    hex);
+	printf("  payload    %s\n  summary    %s\n", r->payload, counts);
+	if (r->reason != NULL)
+		printf("  reason     %s\n", r->reason);
+	if (r->result != NULL)
+		printf("  result     %s\n", r->result);
+	if (r->flags & RUN_FLAG_CANCEL_REQUESTED)
+		printf("  cancel     requested\n");
+	printf("  history\n");
+	for (size_t i = 0; i < r->nhistory; i++) {
+		format_rfc3339(r->history[i].at_ms, ts, sizeof(ts));
+		printf("    %s  %-9s by %s%s%s\n", ts,
+		    run_state_name(r->history[i].state), r->history[i].actor,
+		    r->history[i].reason ? ": " : "",
+		    r->history[i].reason ? r->history[i].reason : "");
+	}
+	if (r->failures_total > 0) {
+		printf("  failures (%llu, first %zu shown)\n",
+		    (unsigned long long)r->failures_total, r->nfailures);
+		for (size_t i = 0; i < r->nfailures; i++)
+			printf("    %s: %s\n", r->failures[i].item,
+			    r->failures[i].message);
+	}
+}
+
+static int
+cmd_show(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+	struct runtime rt;
+	struct run r;
+	uint64_t id;
+	char err[1024];
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 1, 1)) != 0 ||
+	    (rc = parse_id(a, a->pos[0], &id)) != 0 ||
+	    (rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
+		return rc;
+	rc = store_get_run(rt.st, id, &r, err, sizeof(err));
+	if (rc == 0) {
+		if (opt_get(opts, "json") != NULL)
+			print_json(run_to_json(&r, 1));
+		else
+			print_run_detail(&r);
+		run_free(&r);
+	} else if (rc == 1) {
+		fprintf(stderr, "oprun show: run %llu does not exist; list runs "
+		    "with `oprun runs`\n", (unsigned long long)id);
+		rc = EXIT_USAGE;
+	} else {
+		fprintf(stderr, "oprun show: %s\n", err);
+		rc = EXIT_RUNTIME;
+	}
+	runtime_close(&rt);
+	return rc;
+}
+
+static int
+cmd_wait(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "timeout", 1, NULL }, { "json", 0, NULL },
+		{ NULL, 0, NULL } };
+	struct runtime rt;
+	uint64_t id;
+	int64_t timeout;
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 1, 1)) != 0 ||
+	    (rc = parse_id(a, a->pos[0], &id)) != 0 ||
+	    (rc = parse_timeout(a, opt_get(opts, "timeout"), &timeout)) != 0 ||
+	    (rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
+		return rc;
+	rc = wait_for(&rt, id, timeout, opt_get(opts, "json") != NULL);
+	runtime_close(&rt);
+	return rc;
+}
+
+static int
+cmd_cancel(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "as", 1, NULL }, { NULL, 0, NULL } };
+	struct runtime rt;
+	enum run_state after;
+	uint64_t id;
+	char actor[160], err[1024];
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 1, 1)) != 0 ||
+	    (rc = parse_id(a, a->pos[0], &id)) != 0 ||
+	    (rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
+		return rc;
+	actor_name(actor, sizeof(actor), opt_get(opts, "as"));
+	rc = store_cancel(rt.st, id, actor, &after, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "oprun cancel: %s\n", err);
+		rc = EXIT_USAGE;
+	} else if (after == RUN_CANCELED) {
+		printf("run %llu canceled\n", (unsigned long long)id);
+	} else {
+		printf("run %llu is running: cancel requested; the operation "
+		    "stops at its next cancel check (follow it with `oprun "
+		    "wait %llu`)\n", (unsigned long long)id,
+		    (unsigned long long)id);
+	}
+	runtime_close(&rt);
+	return rc;
+}
+
+static int
+list_notifications(struct runtime *rt, const char *user, int unread_only,
+    int json)
+{
+	struct notification *v;
+	uint64_t unread;
+	size_t n;
+	char err[1024], text[1024], ts[32];
+
+	if (store_notifications(rt->st, user, unread_only, 1000, &v, &n,
+	    &unread, err, sizeof(err)) != 0) {
+		fprintf(stderr, "oprun notifications: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON *arr = cJSON_AddArrayToObject(o, "notifications");
+
+		cJSON_AddNumberToObject(o, "unread", (double)unread);
+		for (size_t i = 0; i < n; i++)
+			cJSON_AddItemToArray(arr,
+			    render_notification_json(&v[i]));
+		print_json(o);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			render_notification_text(&v[i], text, sizeof(text));
+			format_rfc3339(v[i].created_at, ts, sizeof(ts));
+			printf("%s %-6llu %s  %s\n", v[i].read ? " " : "*",
+			    (unsigned long long)v[i].id, ts, text);
+		}
+		printf("%llu unread\n", (unsigned long long)unread);
+	}
+	store_notifications_free(v, n);
+	return 0;
+}
+
+static int
+mark_read(struct runtime *rt, const struct args *a, const char *user,
+    const char *id_text)
+{
+	uint64_t id = 0, marked;
+	char err[1024];
+	int rc;
+
+	if (id_text != NULL && parse_id(a, id_text, &id) != 0)
+		return EXIT_USAGE;
+	rc = store_notifications_mark_read(rt->st, user, id, &marked, err,
+	    sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "oprun notifications: %s\n", err);
+		return rc == 1 ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	printf("%llu marked read\n", (unsigned long long)marked);
+	return 0;
+}
+
+static int
+cmd_notifications(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "user", 1, NULL }, { "unread", 0, NULL },
+		{ "mark-read", 1, NULL }, { "all", 0, NULL },
+		{ "json", 0, NULL }, { NULL, 0, NULL } };
+	const char *user, *mark;
+	struct runtime rt;
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0)
+		return rc;
+	user = opt_get(opts, "user");
+	mark = opt_get(opts, "mark-read");
+	if (user == NULL)
+		return usage_error(a->cmd, "--user is required");
+	if (mark != NULL && opt_get(opts, "all") != NULL)
+		return usage_error(a->cmd, "give --mark-read ID or --all, not "
+		    "both");
+	if ((rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
+		return rc;
+	if (mark != NULL || opt_get(opts, "all") != NULL)
+		rc = mark_read(&rt, a, user, mark);
+	else
+		rc = list_notifications(&rt, user,
+		    opt_get(opts, "unread") != NULL,
+		    opt_get(opts, "json") != NULL);
+	runtime_close(&rt);
+	return rc;
+}
+
+static cJSON *
+plugin_json(const struct loaded_plugin *p)
+{
+	cJSON *o = cJSON_CreateObject(), *ops, *keys;
+	const struct oprun_config_key *k;
+
+	cJSON_AddStringToObject(o, "name", p->desc.name);
+	cJSON_AddStringToObject(o, "version", p->desc.version);
+	cJSON_AddStringToObject(o, "file", p->path);
+	cJSON_AddStringToObject(o, "description",
+	    p->desc.description ? p->desc.description : "");
+	ops = cJSON_AddArrayToObject(o, "operations");
+	for (size_t i = 0; i < p->nops; i++) {
+		const struct oprun_operation *op = &p->ops[i].op;
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "type", op->type);
+		cJSON_AddStringToObject(j, "description",
+		    op->description ? op->description : "");
+		cJSON_AddBoolToObject(j, "idempotent",
+		    (op->flags & OPRUN_OP_IDEMPOTENT) != 0);
+		cJSON_AddBoolToObject(j, "cancellable",
+		    (op->flags & OPRUN_OP_CANCELLABLE) != 0);
+		cJSON_AddBoolToObject(j, "needs_delegated_token",
+		    (op->flags & OPRUN_OP_NEEDS_DELEGATED_TOKEN) != 0);
+		cJSON_AddItemToArray(ops, j);
+	}
+	keys = cJSON_AddArrayToObject(o, "config_keys");
+	for (k = p->desc.config_keys; k != NULL && k->name != NULL; k++) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "name", k->name);
+		cJSON_AddStringToObject(j, "description",
+		    k->description ? k->description : "");
+		if (k->default_value != NULL)
+			cJSON_AddStringToObject(j, "default", k->default_value);
+		cJSON_AddBoolToObject(j, "required", k->required != 0);
+		cJSON_AddItemToArray(keys, j);
+	}
+	return o;
+}
+
+static void
+print_plugin(const struct loaded_plugin *p)
+{
+	const struct oprun_config_key *k;
+
+	printf("%s %s  (%s)\n", p->desc.name, p->desc.version, p->path);
+	if (p->desc.description != NULL)
+		printf("  %s\n", p->desc.description);
+	for (size_t i = 0; i < p->nops; i++) {
+		const struct oprun_operation *op = &p->ops[i].op;
+
+		printf("  operation %-22s%s%s%s  %s\n", op->type,
+		    op->flags & OPRUN_OP_IDEMPOTENT ? " idempotent" : "",
+		    op->flags & OPRUN_OP_CANCELLABLE ? " cancellable" : "",
+		    op->flags & OPRUN_OP_NEEDS_DELEGATED_TOKEN ?
+		    " needs-delegated-token" : "",
+		    op->description ? op->description : "");
+	}
+	for (k = p->desc.config_keys; k != NULL && k->name != NULL; k++)
+		printf("  config    %-22s %s%s%s%s\n", k->name,
+		    k->description ? k->description : "",
+		    k->required ? " (required)" : "",
+		    k->default_value ? " default: " : "",
+		    k->default_value ? k->default_value : "");
+}
+
+static int
+plugins_list(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+	struct runtime rt;
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0 ||
+	    (rc = open_rt(&rt, a, RUNTIME_PLUGINS)) != 0)
+		return rc;
+	if (opt_get(opts, "json") != NULL) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON *arr = cJSON_AddArrayToObject(o, "plugins");
+		cJSON *ref = cJSON_AddArrayToObject(o, "refused");
+
+		for (size_t k = 0; k < rt.plugins.n; k++)
+			cJSON_AddItemToArray(arr,
+			    plugin_json(rt.plugins.plugins[k]));
+		for (size_t k = 0; k < rt.refusals.n; k++)
+			cJSON_AddItemToArray(ref,
+			    cJSON_CreateString(rt.refusals.lines[k]));
+		print_json(o);
+	} else {
+		printf("plugin directory %s\n", rt.cfg.plugin_dir);
+		for (size_t k = 0; k < rt.plugins.n; k++)
+			print_plugin(rt.plugins.plugins[k]);
+		if (rt.plugins.n == 0)
+			printf("(no plugins loaded)\n");
+	}
+	runtime_close(&rt);
+	return 0;
+}
+
+/* Checks one plugin file, with the configuration if there is one. */
+static int
+plugins_check(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { NULL, 0, NULL } };
+	struct plugin_registry reg = { 0 };
+	struct diag d = { 0 }, cd = { 0 };
+	struct config cfg;
+	int have_cfg, rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 1, 1)) != 0)
+		return rc;
+	have_cfg = config_load(config_pick_file(a->config), &cfg, &cd) == 0;
+	if (plugins_load_file(&reg, a->pos[0], have_cfg ? &cfg : NULL,
+	    &d) != 0) {
+		print_diag(&d, "oprun plugins check: ");
+		rc = EXIT_USAGE;
+	} else {
+		print_plugin(reg.plugins[0]);
+		printf("plugin OK\n");
+	}
+	plugins_unload(&reg);
+	diag_free(&d);
+	diag_free(&cd);
+	if (have_cfg)
+		config_free(&cfg);
+	return rc;
+}
+
+static int
+cmd_plugins(struct args *a, int argc, char **argv, int i)
+{
+	if (i < argc && strcmp(argv[i], "list") == 0)
+		return plugins_list(a, argc, argv, i + 1);
+	if (i < argc && strcmp(argv[i], "check") == 0)
+		return plugins_check(a, argc, argv, i + 1);
+	return usage_error(a->cmd, "expected `plugins list` or `plugins check "
+	    "FILE.so`");
+}
+
+static int
+cmd_config(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { NULL, 0, NULL } };
+	struct runtime rt;
+	struct diag d = { 0 };
+	int rc;
+
+	if (i >= argc || strcmp(argv[i], "check") != 0)
+		return usage_error(a->cmd, "expected `config check`");
+	if ((rc = parse_args(a, argc, argv, i + 1, opts, 0, 0)) != 0)
+		return rc;
+	if (runtime_open(&rt, a->config, RUNTIME_PLUGINS, &d) == 0) {
+		for (size_t k = 0; k < rt.refusals.n; k++)
+			diag_add(&d, "%s", rt.refusals.lines[k]);
+		plugins_check_config(&rt.plugins, &rt.cfg, &d);
+	}
+	print_diag(&d, "");
+	if (d.n == 0)
+		printf("configuration OK\n");
+	rc = d.n == 0 ? 0 : EXIT_USAGE;
+	diag_free(&d);
+	runtime_close(&rt);
+	return rc;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int
+cmd_worker(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "once", 0, NULL }, { NULL, 0, NULL } };
+	struct timespec idle = { 0, 200 * 1000 * 1000 };
+	struct sigaction sa;
+	struct runtime rt;
+	struct worker w;
+	char err[1024];
+	int rc, once;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0 ||
+	    (rc = open_rt(&rt, a, RUNTIME_PLUGINS | RUNTIME_STORE)) != 0)
+		return rc;
+	once = opt_get(opts, "once") != NULL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	worker_init(&w, &rt, (uint64_t)now_ms());
+	while (!stop_requested) {
+		rc = worker_run_one(&w, err, sizeof(err));
+		if (rc < 0) {
+			log_event(3, 0, NULL, NULL, "worker: %s", err);
+			break;
+		}
+		if (rc == 0 && once)
+			break;
+		if (rc == 0)
+			nanosleep(&idle, NULL);
+	}
+	runtime_close(&rt);
+	return rc < 0 ? EXIT_RUNTIME : 0;
+}
+
+static int
+cmd_prune(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "older-than", 1, NULL }, { NULL, 0, NULL } };
+	const char *days_text;
+	struct runtime rt;
+	uint64_t days, runs, notes;
+	char err[1024];
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0)
+		return rc;
+	days_text = opt_get(opts, "older-than");
+	if (days_text == NULL || parse_u64(days_text, 36500, &days) != 0)
+		return usage_error(a->cmd, "--older-than DAYS is required "
+		    "(whole days, 0 to 36500)");
+	if ((rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
+		return rc;
+	if (store_prune(rt.st, now_ms() - (int64_t)days * 86400000, &runs,
+	    &notes, err, sizeof(err)) != 0) {
+		fprintf(stderr, "oprun prune: %s\n", err);
+		rc = EXIT_RUNTIME;
+	} else {
+		printf("pruned %llu terminal runs and %llu notifications older "
+		    "than %llu days\n", (unsigned long long)runs,
+		    (unsigned long long)notes, (unsigned long long)days);
+	}
+	runtime_close(&rt);
+	return rc;
+}
+
+static void
+report_problem(const char *problem, void *arg)
+{
+	(void)arg;
+	printf("problem: %s\n", problem);
+}
+
+static int
+cmd_check_store(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { NULL, 0, NULL } };
+	struct runtime rt;
+	char err[1024];
+	long problems;
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0 ||
+	    (rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
+		return rc;
+	problems = store_check(rt.st, report_problem, NULL, err, sizeof(err));
+	if (problems < 0) {
+		fprintf(stderr, "oprun check-store: %s\n", err);
+		rc = EXIT_RUNTIME;
+	} else if (problems > 0) {
+		printf("store %s: %ld problems\n", rt.cfg.store_path, problems);
+		rc = EXIT_RUNTIME;
+	} else {
+		printf("store OK\n");
+	}
+	runtime_close(&rt);
+	return rc;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct args *, int, char **, int);
+} commands[] = {
+	{ "submit", cmd_submit }, { "runs", cmd_runs }, { "show", cmd_show },
+	{ "wait", cmd_wait }, { "cancel", cmd_cancel },
+	{ "notifications", cmd_notifications }, { "plugins", cmd_plugins },
+	{ "config", cmd_config }, { "worker", cmd_worker },
+	{ "prune", cmd_prune }, { "check-store", cmd_check_store },
+};
+
+int
+cli_main(int argc, char **argv)
+{
+	struct args a = { 0 };
+	int i = 1;
+
+	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+		a.config = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc || strcmp(argv[i], "help") == 0 ||
+	    strcmp(argv[i], "--help") == 0) {
+		fputs(usage_text, i >= argc ? stderr : stdout);
+		return i >= argc ? EXIT_USAGE : 0;
+	}
+	a.cmd = argv[i];
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(commands[k].name, a.cmd) == 0)
+			return commands[k].fn(&a, argc, argv, i + 1);
+	fprintf(stderr, "oprun: unknown command '%s'; see `oprun help`\n",
+	    a.cmd);
+	return EXIT_USAGE;
+}

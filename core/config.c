@@ -1,0 +1,455 @@
+#define _POSIX_C_SOURCE 200809L
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "oprun/plugin.h"
+
+struct parse_state {
+	struct config *cfg;
+	struct diag *diag;
+	char *dir;			/* directory of the file, for paths */
+	int line;			/* counted by line_reader */
+	FILE *f;
+	char section[256];		/* the section being read */
+	int section_ok;			/* 0 after a bad section header */
+	struct config_section *current; /* tenant/plugin being read */
+	unsigned seen;			/* simple keys already given */
+};
+
+/* Keys of the fixed sections; a bit each in parse_state.seen. */
+enum key_id {
+	K_STORE_PATH, K_MAP_SIZE, K_DURABILITY, K_PLUGIN_DIR, K_MAX_PAYLOAD,
+	K_LOG_LEVEL, K_COUNT
+};
+
+static const struct {
+	const char *section, *key;
+} known_keys[K_COUNT] = {
+	[K_STORE_PATH] = { "store", "path" },
+	[K_MAP_SIZE] = { "store", "map_size_mb" },
+	[K_DURABILITY] = { "store", "durability" },
+	[K_PLUGIN_DIR] = { "runner", "plugin_dir" },
+	[K_MAX_PAYLOAD] = { "runner", "max_payload_bytes" },
+	[K_LOG_LEVEL] = { "log", "level" },
+};
+
+static const char *const tenant_keys[] = { "description", NULL };
+
+const char *
+config_pick_file(const char *explicit_file)
+{
+	const char *env = getenv("OPRUN_CONFIG");
+
+	if (explicit_file != NULL)
+		return explicit_file;
+	if (env != NULL && *env != '\0')
+		return env;
+	return CONFIG_DEFAULT_FILE;
+}
+
+int
+config_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128)
+		return 0;
+	for (; *s != '\0'; s++) {
+		char c = *s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '-' || c == '@'))
+			return 0;
+	}
+	return 1;
+}
+
+/* inih calls the reader once per line, so counting here gives each
+ * handler call its line number. */
+static void enter_section(struct parse_state *ps, const char *section);
+
+/* Section headers are noticed here rather than in the handler, because
+ * inih calls the handler only for keys and a [tenant NAME] section with
+ * no keys still defines a tenant. */
+static void
+notice_section(struct parse_state *ps, const char *line)
+{
+	char name[256];
+	const char *end;
+	size_t n;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line != '[' || (end = strchr(line, ']')) == NULL)
+		return;
+	n = (size_t)(end - line - 1);
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, line + 1, n);
+	name[n] = '\0';
+	enter_section(ps, name);
+}
+
+/* inih calls the reader once per line, so counting here gives each
+ * handler call its line number. */
+static char *
+line_reader(char *str, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	char *s = fgets(str, num, ps->f);
+
+	if (s != NULL) {
+		ps->line++;
+		notice_section(ps, s);
+	}
+	return s;
+}
+
+static char *
+resolve_path(const struct parse_state *ps, const char *value)
+{
+	size_t n;
+	char *p;
+
+	if (value[0] == '/' || ps->dir[0] == '\0')
+		return xstrdup(value);
+	n = strlen(ps->dir) + strlen(value) + 2;
+	p = xmalloc(n);
+	snprintf(p, n, "%s/%s", ps->dir, value);
+	return p;
+}
+
+static void bad(struct parse_state *ps, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+bad(struct parse_state *ps, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(ps->diag, "%s:%d: %s", ps->cfg->file, ps->line, msg);
+}
+
+static void
+set_number(struct parse_state *ps, const char *key, const char *value,
+    uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+
+	if (parse_u64(value, max, &v) != 0 || v < min) {
+		diag_add(ps->diag, "%s:%d: %s = %s: expected a whole number "
+		    "from %llu to %llu", ps->cfg->file, ps->line, key, value,
+		    (unsigned long long)min, (unsigned long long)max);
+		return;
+	}
+	*out = v;
+}
+
+static void
+set_log_level(struct parse_state *ps, const char *value)
+{
+	static const char *const names[] = { "debug", "info", "warn",
+		"error" };
+
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(value, names[i]) == 0) {
+			ps->cfg->log_level = i;
+			return;
+		}
+	}
+	bad(ps, "level = %s: expected debug, info, warn or error", value);
+}
+
+static void
+set_simple(struct parse_state *ps, enum key_id id, const char *value)
+{
+	struct config *cfg = ps->cfg;
+	uint64_t n;
+
+	switch (id) {
+	case K_STORE_PATH:
+		free(cfg->store_path);
+		cfg->store_path = resolve_path(ps, value);
+		break;
+	case K_MAP_SIZE:
+		set_number(ps, "map_size_mb", value, 1, 1048576,
+		    &cfg->map_size_mb);
+		break;
+	case K_DURABILITY:
+		if (strcmp(value, "full") == 0 || strcmp(value, "relaxed") == 0)
+			cfg->durable = strcmp(value, "full") == 0;
+		else
+			bad(ps, "durability = %s: expected full or relaxed",
+			    value);
+		break;
+	case K_PLUGIN_DIR:
+		free(cfg->plugin_dir);
+		cfg->plugin_dir = resolve_path(ps, value);
+		break;
+	case K_MAX_PAYLOAD:
+		n = cfg->max_payload_bytes;
+		set_number(ps, "max_payload_bytes", value, 2, 1048576, &n);
+		cfg->max_payload_bytes = (size_t)n;
+		break;
+	case K_LOG_LEVEL:
+		set_log_level(ps, value);
+		break;
+	case K_COUNT:
+		break;
+	}
+}
+
+static struct config_section *
+add_section(struct parse_state *ps, struct config_section **v, size_t *n,
+    const char *kind, const char *name)
+{
+	struct config_section *s;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*v)[i].name, name) == 0) {
+			diag_add(ps->diag, "%s:%d: [%s %s] appears twice (first "
+			    "at line %d); merge the two sections",
+			    ps->cfg->file, ps->line, kind, name, (*v)[i].line);
+			return NULL;
+		}
+	}
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	s = &(*v)[(*n)++];
+	memset(s, 0, sizeof(*s));
+	s->name = xstrdup(name);
+	s->line = ps->line;
+	return s;
+}
+
+/* Called for each section header line. */
+static void
+enter_section(struct parse_state *ps, const char *section)
+{
+	struct config *cfg = ps->cfg;
+	const char *name;
+
+	snprintf(ps->section, sizeof(ps->section), "%s", section);
+	ps->current = NULL;
+	ps->section_ok = 1;
+	if (strcmp(section, "store") == 0 || strcmp(section, "runner") == 0 ||
+	    strcmp(section, "log") == 0)
+		return;
+	if (strncmp(section, "tenant ", 7) == 0 ||
+	    strncmp(section, "plugin ", 7) == 0) {
+		int tenant = section[0] == 't';
+
+		name = section + 7;
+		while (*name == ' ')
+			name++;
+		if (!config_name_valid(name)) {
+			bad(ps, "[%s]: the name must be 1-128 characters of "
+			    "A-Z a-z 0-9 . _ - @", section);
+		} else {
+			ps->current = tenant ?
+			    add_section(ps, &cfg->tenants, &cfg->ntenants,
+			    "tenant", name) :
+			    add_section(ps, &cfg->plugins, &cfg->nplugins,
+			    "plugin", name);
+		}
+		ps->section_ok = ps->current != NULL;
+		return;
+	}
+	ps->section_ok = 0;
+	bad(ps, "unknown section [%s]; known: [store], [runner], [log], "
+	    "[tenant NAME], [plugin NAME]", section);
+}
+
+static void
+add_entry(struct parse_state *ps, const char *key, const char *value)
+{
+	struct config_section *s = ps->current;
+	struct config_entry *e;
+
+	if (config_section_get(s, key) != NULL) {
+		bad(ps, "%s is set twice in [%s]; keep one", key, ps->section);
+		return;
+	}
+	s->entries = xrealloc(s->entries,
+	    (s->nentries + 1) * sizeof(*s->entries));
+	e = &s->entries[s->nentries++];
+	e->key = xstrdup(key);
+	e->value = xstrdup(value);
+	e->line = ps->line;
+}
+
+static void
+tenant_key(struct parse_state *ps, const char *key, const char *value)
+{
+	for (int i = 0; tenant_keys[i] != NULL; i++) {
+		if (strcmp(key, tenant_keys[i]) == 0) {
+			add_entry(ps, key, value);
+			return;
+		}
+	}
+	bad(ps, "unknown key %s in [%s]; known: description", key, ps->section);
+}
+
+static void
+simple_key(struct parse_state *ps, const char *key, const char *value)
+{
+	for (int i = 0; i < K_COUNT; i++) {
+		if (strcmp(known_keys[i].section, ps->section) != 0 ||
+		    strcmp(known_keys[i].key, key) != 0)
+			continue;
+		if (ps->seen & (1u << i))
+			bad(ps, "%s is set twice in [%s]; keep one", key,
+			    ps->section);
+		ps->seen |= 1u << i;
+		set_simple(ps, (enum key_id)i, value);
+		return;
+	}
+	bad(ps, "unknown key %s in [%s]; see conf/oprun.ini for the known "
+	    "keys", key, ps->section);
+}
+
+static int
+handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse_state *ps = user;
+
+	if (key == NULL || !ps->section_ok)
+		return 1;
+	if (section[0] == '\0') {
+		bad(ps, "%s = ... appears before any [section]; move it into "
+		    "one", key);
+		return 1;
+	}
+	if (strncmp(section, "plugin ", 7) == 0)
+		add_entry(ps, key, value);
+	else if (strncmp(section, "tenant ", 7) == 0)
+		tenant_key(ps, key, value);
+	else
+		simple_key(ps, key, value);
+	return 1;
+}
+
+static void
+set_defaults(struct config *cfg, const char *dir)
+{
+	struct parse_state ps = { .cfg = cfg, .dir = (char *)dir };
+
+	cfg->store_path = resolve_path(&ps, "../var/store");
+	cfg->plugin_dir = resolve_path(&ps, "../build/plugins");
+	cfg->map_size_mb = 1024;
+	cfg->durable = 1;
+	cfg->max_payload_bytes = 64 * 1024;
+	cfg->log_level = OPRUN_LOG_INFO;
+}
+
+static char *
+dir_of(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char *d;
+
+	if (slash == NULL)
+		return xstrdup(".");
+	d = xmalloc((size_t)(slash - file) + 2);
+	memcpy(d, file, (size_t)(slash - file));
+	d[slash - file] = '\0';
+	if (d[0] == '\0')
+		strcpy(d, "/");
+	return d;
+}
+
+int
+config_load(const char *file, struct config *cfg, struct diag *diag)
+{
+	struct parse_state ps = { .cfg = cfg, .diag = diag, .section_ok = 1 };
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->file = xstrdup(file);
+	ps.dir = dir_of(file);
+	set_defaults(cfg, ps.dir);
+	ps.f = fopen(file, "r");
+	if (ps.f == NULL) {
+		diag_add(diag, "%s: cannot open configuration: %s; pass -c FILE "
+		    "or set OPRUN_CONFIG", file, strerror(errno));
+		free(ps.dir);
+		return -1;
+	}
+	rc = ini_parse_stream(line_reader, &ps, handler, &ps);
+	if (rc > 0)
+		diag_add(diag, "%s:%d: syntax error; expected [section] or "
+		    "key = value", file, rc);
+	else if (rc < 0)
+		diag_add(diag, "%s: could not be parsed (error %d)", file, rc);
+	fclose(ps.f);
+	free(ps.dir);
+	return diag->n == 0 ? 0 : -1;
+}
+
+static void
+free_sections(struct config_section *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < v[i].nentries; j++) {
+			free(v[i].entries[j].key);
+			free(v[i].entries[j].value);
+		}
+		free(v[i].entries);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+void
+config_free(struct config *cfg)
+{
+	free(cfg->file);
+	free(cfg->store_path);
+	free(cfg->plugin_dir);
+	free_sections(cfg->tenants, cfg->ntenants);
+	free_sections(cfg->plugins, cfg->nplugins);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static const struct config_section *
+find_section(const struct config_section *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+const struct config_section *
+config_tenant(const struct config *cfg, const char *name)
+{
+	return find_section(cfg->tenants, cfg->ntenants, name);
+}
+
+const struct config_section *
+config_plugin(const struct config *cfg, const char *name)
+{
+	return find_section(cfg->plugins, cfg->nplugins, name);
+}
+
+const char *
+config_section_get(const struct config_section *s, const char *key)
+{
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < s->nentries; i++)
+		if (strcmp(s->entries[i].key, key) == 0)
+			return s->entries[i].value;
+	return NULL;
+}

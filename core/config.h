@@ -1,0 +1,64 @@
+/*
+ * config - the INI file (the only user of inih).
+ *
+ * config_load parses FILE into cfg, checking every key it knows and
+ * collecting each problem as "FILE:LINE: what; fix" in diag.  Returns 0
+ * when diag stayed empty.  Relative paths are taken relative to the
+ * directory of FILE.  [plugin NAME] keys are only recorded here; the
+ * plugin registry checks them against what each plugin declares.
+ * config_free releases everything cfg owns.
+ */
+#ifndef OPRUN_CONFIG_H
+#define OPRUN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct config_entry {
+	char *key, *value;
+	int line;
+};
+
+struct config_section {
+	char *name;		/* NAME of [tenant NAME] / [plugin NAME] */
+	int line;
+	struct config_entry *entries;
+	size_t nentries;
+};
+
+struct config {
+	char *file;		/* as given */
+	char *store_path;
+	uint64_t map_size_mb;
+	int durable;
+	char *plugin_dir;
+	size_t max_payload_bytes;
+	int log_level;		/* enum oprun_log_level */
+	struct config_section *tenants, *plugins;
+	size_t ntenants, nplugins;
+};
+
+#define CONFIG_DEFAULT_FILE "conf/oprun.ini"
+
+/* The config file to use: explicit, else $OPRUN_CONFIG, else default. */
+const char	*config_pick_file(const char *explicit_file);
+int		 config_load(const char *file, struct config *cfg,
+		    struct diag *diag);
+void		 config_free(struct config *cfg);
+
+/* The section for tenant / plugin NAME, or NULL. */
+const struct config_section *config_tenant(const struct config *cfg,
+		    const char *name);
+const struct config_section *config_plugin(const struct config *cfg,
+		    const char *name);
+/* Value of key in section s, or NULL. */
+const char	*config_section_get(const struct config_section *s,
+		    const char *key);
+
+/* 1 if s is a valid name for a tenant, plugin or initiator:
+ * 1-128 bytes of [A-Za-z0-9._@-]. */
+int		 config_name_valid(const char *s);
+
+#endif

@@ -1,0 +1,250 @@
+#define _POSIX_C_SOURCE 200809L
+#include "hostapi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "util.h"
+
+#define KV_MAX_KEY	255
+#define KV_MAX_VALUE	(64 * 1024)
+
+static void
+host_log(struct oprun_ctx *ctx, enum oprun_log_level level, const char *fmt,
+    ...)
+{
+	const struct run *r = ctx->run;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_event((int)level, r != NULL ? r->id : 0,
+	    r != NULL ? r->type : NULL, r != NULL ? r->tenant : NULL,
+	    "plugin %s: %s", ctx->plugin->desc.name, msg);
+}
+
+void
+hostapi_flush(struct oprun_ctx *ctx)
+{
+	char err[512];
+	int cancel = 0, rc;
+
+	if (ctx->run == NULL || ctx->st == NULL || ctx->lost)
+		return;
+	rc = store_progress(ctx->st, ctx->run, &cancel, err, sizeof(err));
+	if (rc < 0) {
+		log_event(OPRUN_LOG_WARN, ctx->run->id, ctx->run->type,
+		    ctx->run->tenant, "cannot save progress: %s", err);
+		return;
+	}
+	if (rc == 1) {
+		/* Someone else resolved the run: stop the plugin. */
+		ctx->lost = 1;
+		cancel = 1;
+	}
+	ctx->cancel_requested |= cancel;
+	ctx->dirty = 0;
+	ctx->last_flush_ms = monotonic_ms();
+}
+
+static void
+maybe_flush(struct oprun_ctx *ctx)
+{
+	if (monotonic_ms() - ctx->last_flush_ms >= HOSTAPI_FLUSH_MS)
+		hostapi_flush(ctx);
+}
+
+static void
+host_set_total(struct oprun_ctx *ctx, uint64_t total)
+{
+	if (ctx->run == NULL)
+		return;
+	ctx->run->counts.total = total;
+	ctx->dirty = 1;
+}
+
+static void
+host_item_done(struct oprun_ctx *ctx, const char *item,
+    enum oprun_item_status status, const char *message)
+{
+	struct run_counts *c;
+
+	if (ctx->run == NULL)
+		return;
+	c = &ctx->run->counts;
+	c->processed++;
+	if (c->processed > c->total)
+		c->total = c->processed;
+	if (status == OPRUN_ITEM_FAILED) {
+		c->failed++;
+		run_add_failure(ctx->run, item, message);
+	} else if (status == OPRUN_ITEM_SKIPPED) {
+		c->skipped++;
+	} else {
+		c->succeeded++;
+	}
+	ctx->dirty = 1;
+	maybe_flush(ctx);
+}
+
+static int
+host_set_result(struct oprun_ctx *ctx, const char *json_object)
+{
+	cJSON *v;
+	char *text;
+
+	if (ctx->run == NULL || json_object == NULL)
+		return -1;
+	v = cJSON_Parse(json_object);
+	if (!cJSON_IsObject(v)) {
+		host_log(ctx, OPRUN_LOG_ERROR, "set_result: not a JSON object");
+		cJSON_Delete(v);
+		return -1;
+	}
+	text = cJSON_PrintUnformatted(v);
+	cJSON_Delete(v);
+	if (text == NULL || strlen(text) > RUN_MAX_RESULT) {
+		host_log(ctx, OPRUN_LOG_ERROR, "set_result: result larger "
+		    "than %d bytes; keep big data in plugin storage",
+		    RUN_MAX_RESULT);
+		free(text);
+		return -1;
+	}
+	free(ctx->run->result);
+	ctx->run->result = text;
+	return 0;
+}
+
+static void
+host_set_reason(struct oprun_ctx *ctx, const char *reason)
+{
+	if (ctx->run != NULL)
+		run_set_text(&ctx->run->reason, reason, RUN_MAX_MESSAGE);
+}
+
+static int
+host_cancel_requested(struct oprun_ctx *ctx)
+{
+	if (ctx->run == NULL)
+		return 0;
+	maybe_flush(ctx);
+	return ctx->cancel_requested;
+}
+
+static const char *
+host_config_get(struct oprun_ctx *ctx, const char *key)
+{
+	return key == NULL ? NULL : plugins_config_get(ctx->plugin, key);
+}
+
+static int
+kv_key_ok(struct oprun_ctx *ctx, const char *key)
+{
+	if (ctx->st == NULL) {
+		host_log(ctx, OPRUN_LOG_ERROR, "key/value storage is not "
+		    "available here");
+		return 0;
+	}
+	if (key == NULL || *key == '\0' || strlen(key) > KV_MAX_KEY) {
+		host_log(ctx, OPRUN_LOG_ERROR, "key/value: key must be 1 to %d "
+		    "bytes", KV_MAX_KEY);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+host_kv_get(struct oprun_ctx *ctx, const char *key, void *buf, size_t cap,
+    size_t *len)
+{
+	char err[512];
+	int rc;
+
+	if (!kv_key_ok(ctx, key) || len == NULL || (buf == NULL && cap > 0))
+		return -1;
+	rc = store_kv_get(ctx->st, ctx->plugin->desc.name, key, buf, cap, len,
+	    err, sizeof(err));
+	if (rc < 0)
+		host_log(ctx, OPRUN_LOG_ERROR, "%s", err);
+	return rc;
+}
+
+static int
+host_kv_put(struct oprun_ctx *ctx, const char *key, const void *val,
+    size_t len)
+{
+	char err[512];
+
+	if (!kv_key_ok(ctx, key) || (val == NULL && len > 0))
+		return -1;
+	if (len > KV_MAX_VALUE) {
+		host_log(ctx, OPRUN_LOG_ERROR, "key/value: value of %zu bytes "
+		    "is over the %d byte limit", len, KV_MAX_VALUE);
+		return -1;
+	}
+	if (store_kv_put(ctx->st, ctx->plugin->desc.name, key, val, len, err,
+	    sizeof(err)) != 0) {
+		host_log(ctx, OPRUN_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+host_kv_delete(struct oprun_ctx *ctx, const char *key)
+{
+	char err[512];
+
+	if (!kv_key_ok(ctx, key))
+		return -1;
+	if (store_kv_delete(ctx->st, ctx->plugin->desc.name, key, err,
+	    sizeof(err)) != 0) {
+		host_log(ctx, OPRUN_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+const struct oprun_host hostapi_table = {
+	.size = sizeof(struct oprun_host),
+	.abi_major = OPRUN_ABI_MAJOR,
+	.abi_minor = OPRUN_ABI_MINOR,
+	.log = host_log,
+	.set_total = host_set_total,
+	.item_done = host_item_done,
+	.set_result = host_set_result,
+	.set_reason = host_set_reason,
+	.cancel_requested = host_cancel_requested,
+	.config_get = host_config_get,
+	.kv_get = host_kv_get,
+	.kv_put = host_kv_put,
+	.kv_delete = host_kv_delete,
+};
+
+int
+hostapi_plugin_ready(struct loaded_plugin *p, struct store *st, char *err,
+    size_t errlen)
+{
+	struct oprun_ctx ctx = { .plugin = p, .st = st };
+	char msg[384] = "";
+
+	if (p->init_state == 0) {
+		p->init_state = 1;
+		if (p->desc.init != NULL &&
+		    p->desc.init(&hostapi_table, &ctx, msg, sizeof(msg)) != 0) {
+			p->init_state = -1;
+			snprintf(p->init_err, sizeof(p->init_err), "plugin %s "
+			    "refused to start: %s", p->desc.name,
+			    msg[0] != '\0' ? msg : "no reason given");
+		}
+	}
+	if (p->init_state < 0)
+		return errf(err, errlen, "%s", p->init_err);
+	return 0;
+}

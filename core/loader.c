@@ -1,0 +1,440 @@
+#define _GNU_SOURCE /* O_NOFOLLOW, openat, dirfd */
+#include "loader.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A file or directory we execute code from must be ours or root's and
+ * writable by nobody else. */
+static const char *
+untrusted_why(const struct stat *sb)
+{
+	if (sb->st_uid != 0 && sb->st_uid != geteuid())
+		return "is owned by another user";
+	if (sb->st_mode & (S_IWGRP | S_IWOTH))
+		return "is writable by group or others";
+	return NULL;
+}
+
+static int
+valid_type_name(const char *s)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > 64)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '-' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static void
+free_plugin(struct loaded_plugin *p)
+{
+	free(p->path);
+	free(p->ops);
+	free(p);
+}
+
+/* Copies the operations out of the plugin's descriptor. */
+static int
+copy_ops(struct loaded_plugin *p, const char *file, struct diag *diag)
+{
+	const struct oprun_operation *const *ops = p->desc.operations;
+	size_t n = 0;
+
+	while (ops != NULL && ops[n] != NULL && n < 256)
+		n++;
+	if (n == 0) {
+		diag_add(diag, "plugin %s: provides no operations; list them "
+		    "in the descriptor's operations array", file);
+		return -1;
+	}
+	p->ops = xcalloc(n, sizeof(*p->ops));
+	for (size_t i = 0; i < n; i++) {
+		size_t sz = ops[i]->size < sizeof(struct oprun_operation) ?
+		    ops[i]->size : sizeof(struct oprun_operation);
+
+		memcpy(&p->ops[i].op, ops[i], sz);
+		p->ops[i].op.size = (uint32_t)sz;
+		p->ops[i].plugin = p;
+		if (!valid_type_name(p->ops[i].op.type) ||
+		    p->ops[i].op.run == NULL) {
+			diag_add(diag, "plugin %s: operation %zu has no valid "
+			    "type ([a-z0-9_-], at most 64) or no run "
+			    "function; fix its descriptor", file, i + 1);
+			return -1;
+		}
+	}
+	p->nops = n;
+	return 0;
+}
+
+/* Checks the descriptor's ABI version before reading anything else. */
+static int
+adopt_descriptor(struct loaded_plugin *p, const struct oprun_plugin *d,
+    const char *file, struct diag *diag)
+{
+	size_t sz;
+
+	if (d == NULL) {
+		diag_add(diag, "plugin %s: oprun_plugin_describe returned NULL "
+		    "(the plugin refused runner ABI %d.%d)", file,
+		    OPRUN_ABI_MAJOR, OPRUN_ABI_MINOR);
+		return -1;
+	}
+	if (d->size < 8 || d->abi_major != OPRUN_ABI_MAJOR ||
+	    d->abi_minor > OPRUN_ABI_MINOR) {
+		diag_add(diag, "plugin %s: ABI %u.%u, runner provides %d.%d; "
+		    "rebuild it against oprun/plugin.h %d.%d", file,
+		    d->abi_major, d->abi_minor, OPRUN_ABI_MAJOR,
+		    OPRUN_ABI_MINOR, OPRUN_ABI_MAJOR, OPRUN_ABI_MINOR);
+		return -1;
+	}
+	sz = d->size < sizeof(p->desc) ? d->size : sizeof(p->desc);
+	memcpy(&p->desc, d, sz);
+	if (p->desc.name == NULL || !valid_type_name(p->desc.name) ||
+	    p->desc.version == NULL) {
+		diag_add(diag, "plugin %s: descriptor lacks a valid name "
+		    "([a-z0-9_-]) or version; fix the descriptor", file);
+		return -1;
+	}
+	return copy_ops(p, file, diag);
+}
+
+/* dlopens the checked descriptor fd and reads the plugin's descriptor.
+ * The dynamic linker recognises loaded objects by name, and our name is
+ * /proc/self/fd/N: the descriptor of a loaded plugin is therefore kept
+ * open for the life of the process (plugins are never unloaded), so no
+ * later plugin can reuse N and be mistaken for it. */
+static struct loaded_plugin *
+load_fd(int fd, const char *path, struct diag *diag, int *keep_fd)
+{
+	char procpath[64];
+	struct loaded_plugin *p;
+	oprun_describe_fn describe;
+	void *handle;
+
+	snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
+	handle = dlopen(procpath, RTLD_NOW | RTLD_LOCAL);
+	if (handle == NULL) {
+		diag_add(diag, "plugin %s: cannot be loaded: %s; rebuild it "
+		    "against this system's libraries", path, dlerror());
+		return NULL;
+	}
+	*(void **)&describe = dlsym(handle, OPRUN_ENTRY_SYMBOL);
+	if (describe == NULL) {
+		diag_add(diag, "plugin %s: has no %s symbol; export it with "
+		    "OPRUN_EXPORT (see CONTRIBUTING.md)", path,
+		    OPRUN_ENTRY_SYMBOL);
+		dlclose(handle); /* none of its code ever ran */
+		return NULL;
+	}
+	*keep_fd = 1;
+	p = xcalloc(1, sizeof(*p));
+	p->path = xstrdup(path);
+	if (adopt_descriptor(p, describe(OPRUN_ABI_MAJOR, OPRUN_ABI_MINOR),
+	    path, diag) != 0) {
+		free_plugin(p);
+		/* Its code ran: keep it mapped and keep fd, never dlclose. */
+		return NULL;
+	}
+	return p;
+}
+
+/* Opens name (relative to dirfd, or absolute with AT_FDCWD) without
+ * following links, checks it through the descriptor, then loads it. */
+static struct loaded_plugin *
+load_checked(int dirfd, const char *name, const char *path,
+    struct diag *diag)
+{
+	struct loaded_plugin *p = NULL;
+	struct stat sb;
+	const char *why;
+	int keep_fd = 0;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd == -1) {
+		diag_add(diag, "plugin %s: cannot be opened: %s%s", path,
+		    strerror(errno), errno == ELOOP ? " (symbolic links are "
+		    "refused; copy the file in)" : "");
+		return NULL;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		diag_add(diag, "plugin %s: is not a regular file; put only "
+		    "plugin files in the plugin directory", path);
+		goto out_close;
+	}
+	if ((why = untrusted_why(&sb)) != NULL) {
+		diag_add(diag, "plugin %s: refused: the file %s; run `chown "
+		    "root %s && chmod go-w %s`", path, why, path, path);
+		goto out_close;
+	}
+	p = load_fd(fd, path, diag, &keep_fd);
+	if (keep_fd)
+		return p; /* see load_fd */
+out_close:
+	close(fd);
+	return p;
+}
+
+static void
+registry_add(struct plugin_registry *reg, struct loaded_plugin *p,
+    const struct config *cfg)
+{
+	p->section = cfg != NULL ? config_plugin(cfg, p->desc.name) : NULL;
+	reg->plugins = xrealloc(reg->plugins,
+	    (reg->n + 1) * sizeof(*reg->plugins));
+	reg->plugins[reg->n++] = p;
+}
+
+static const struct loaded_op *
+find_in(const struct loaded_plugin *p, const char *type)
+{
+	for (size_t i = 0; i < p->nops; i++)
+		if (strcmp(p->ops[i].op.type, type) == 0)
+			return &p->ops[i];
+	return NULL;
+}
+
+/* Refuses every plugin that shares an operation type or a name with
+ * another, naming both files. */
+static void
+refuse_duplicates(struct plugin_registry *reg, struct diag *diag)
+{
+	for (size_t i = 0; i < reg->n; i++) {
+		struct loaded_plugin *a = reg->plugins[i];
+
+		for (size_t j = i + 1; j < reg->n; j++) {
+			struct loaded_plugin *b = reg->plugins[j];
+
+			if (strcmp(a->desc.name, b->desc.name) == 0) {
+				diag_add(diag, "plugins %s and %s: both are "
+				    "named '%s'; both refused, remove one",
+				    a->path, b->path, a->desc.name);
+				a->refused = b->refused = 1;
+				continue;
+			}
+			for (size_t k = 0; k < a->nops; k++) {
+				if (find_in(b, a->ops[k].op.type) == NULL)
+					continue;
+				diag_add(diag, "plugins %s and %s: both provide "
+				    "operation '%s'; both refused, remove one",
+				    a->path, b->path, a->ops[k].op.type);
+				a->refused = b->refused = 1;
+			}
+		}
+	}
+}
+
+static void
+drop_refused(struct plugin_registry *reg)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < reg->n; i++) {
+		if (reg->plugins[i]->refused)
+			free_plugin(reg->plugins[i]);
+		else
+			reg->plugins[kept++] = reg->plugins[i];
+	}
+	reg->n = kept;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of *.so entries in the open directory. */
+static char **
+list_so(DIR *d, size_t *n)
+{
+	char **names = NULL;
+	struct dirent *e;
+
+	*n = 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0)
+			continue;
+		names = xrealloc(names, (*n + 1) * sizeof(*names));
+		names[(*n)++] = xstrdup(e->d_name);
+	}
+	if (*n > 0)
+		qsort(names, *n, sizeof(*names), cmp_names);
+	return names;
+}
+
+static int
+check_dir(DIR *d, const char *dir, struct diag *diag)
+{
+	struct stat sb;
+	const char *why;
+
+	if (fstat(dirfd(d), &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		diag_add(diag, "plugin directory %s: not a directory; fix "
+		    "[runner] plugin_dir", dir);
+		return -1;
+	}
+	if ((why = untrusted_why(&sb)) != NULL) {
+		diag_add(diag, "plugin directory %s: refused: it %s; run "
+		    "`chown root %s && chmod go-w %s`", dir, why, dir, dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+plugins_load_dir(struct plugin_registry *reg, const char *dir,
+    const struct config *cfg, struct diag *diag)
+{
+	DIR *d = opendir(dir);
+	char **names;
+	size_t n;
+	int rc = 0;
+
+	if (d == NULL) {
+		diag_add(diag, "plugin directory %s: %s; fix [runner] "
+		    "plugin_dir", dir, strerror(errno));
+		return -1;
+	}
+	if (check_dir(d, dir, diag) != 0) {
+		rc = -1;
+		goto out_close;
+	}
+	names = list_so(d, &n);
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		struct loaded_plugin *p;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		p = load_checked(dirfd(d), names[i], path, diag);
+		if (p != NULL)
+			registry_add(reg, p, cfg);
+		free(names[i]);
+	}
+	free(names);
+	refuse_duplicates(reg, diag);
+	drop_refused(reg);
+out_close:
+	closedir(d);
+	return rc;
+}
+
+int
+plugins_load_file(struct plugin_registry *reg, const char *path,
+    const struct config *cfg, struct diag *diag)
+{
+	struct loaded_plugin *p = load_checked(AT_FDCWD, path, path, diag);
+
+	if (p == NULL)
+		return -1;
+	registry_add(reg, p, cfg);
+	return 0;
+}
+
+const struct loaded_op *
+plugins_find_op(const struct plugin_registry *reg, const char *type)
+{
+	for (size_t i = 0; i < reg->n; i++) {
+		const struct loaded_op *op = find_in(reg->plugins[i], type);
+
+		if (op != NULL)
+			return op;
+	}
+	return NULL;
+}
+
+static const struct oprun_config_key *
+declared_key(const struct loaded_plugin *p, const char *key)
+{
+	const struct oprun_config_key *k = p->desc.config_keys;
+
+	for (; k != NULL && k->name != NULL; k++)
+		if (strcmp(k->name, key) == 0)
+			return k;
+	return NULL;
+}
+
+static void
+check_section(const struct loaded_plugin *p, const struct config *cfg,
+    struct diag *diag)
+{
+	const struct config_section *s = p->section;
+	const struct oprun_config_key *k;
+
+	for (size_t i = 0; s != NULL && i < s->nentries; i++) {
+		if (declared_key(p, s->entries[i].key) != NULL)
+			continue;
+		diag_add(diag, "%s:%d: unknown key %s in [plugin %s]; run "
+		    "`oprun plugins list` to see the keys it accepts",
+		    cfg->file, s->entries[i].line, s->entries[i].key,
+		    p->desc.name);
+	}
+	for (k = p->desc.config_keys; k != NULL && k->name != NULL; k++) {
+		if (!k->required || config_section_get(s, k->name) != NULL)
+			continue;
+		diag_add(diag, "%s:%d: [plugin %s] lacks required key %s (%s); "
+		    "add `%s = ...`", cfg->file, s != NULL ? s->line : 0,
+		    p->desc.name, k->name,
+		    k->description != NULL ? k->description : "no description",
+		    k->name);
+	}
+}
+
+void
+plugins_check_config(const struct plugin_registry *reg,
+    const struct config *cfg, struct diag *diag)
+{
+	for (size_t i = 0; i < reg->n; i++)
+		check_section(reg->plugins[i], cfg, diag);
+	for (size_t i = 0; i < cfg->nplugins; i++) {
+		const struct config_section *s = &cfg->plugins[i];
+		size_t j;
+
+		for (j = 0; j < reg->n; j++)
+			if (strcmp(reg->plugins[j]->desc.name, s->name) == 0)
+				break;
+		if (j == reg->n)
+			diag_add(diag, "%s:%d: [plugin %s] names no loaded "
+			    "plugin in %s; fix the name or remove the section",
+			    cfg->file, s->line, s->name, cfg->plugin_dir);
+	}
+}
+
+const char *
+plugins_config_get(const struct loaded_plugin *p, const char *key)
+{
+	const char *v = config_section_get(p->section, key);
+	const struct oprun_config_key *k;
+
+	if (v != NULL)
+		return v;
+	k = declared_key(p, key);
+	return k != NULL ? k->default_value : NULL;
+}
+
+void
+plugins_unload(struct plugin_registry *reg)
+{
+	for (size_t i = 0; i < reg->n; i++) {
+		struct loaded_plugin *p = reg->plugins[i];
+
+		if (p->init_state == 1 && p->desc.fini != NULL)
+			p->desc.fini();
+		free_plugin(p);
+	}
+	free(reg->plugins);
+	reg->plugins = NULL;
+	reg->n = 0;
+}

@@ -1,0 +1,160 @@
+/*
+ * store - durable state of oprun: runs, the queue, the active-identity
+ * index, notifications, plugin key/value storage and listing indexes.
+ *
+ * The only module that knows LMDB.  Every operation is one transaction:
+ * a run, its queue entry, its identity row, its index rows, its history
+ * and the notification that reports the change are written together or
+ * not at all.  All lifecycle changes go through one internal function
+ * that asks run_transition_allowed() first, so an illegal transition is
+ * refused and never written.
+ *
+ * Errors: functions return 0 on success and -1 with a one-line reason in
+ * err (errlen bytes); "not found" is returned as 1 where noted.  Runs and
+ * arrays handed out are owned by the caller (run_free / store_*_free).
+ */
+#ifndef OPRUN_STORE_H
+#define OPRUN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "run.h"
+
+/* Bump when a record layout or database changes meaning; a store written
+ * by a newer schema is refused. */
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct store_options {
+	const char *path;	/* directory of the LMDB environment */
+	uint64_t map_size_mb;	/* the most the store may grow to */
+	int durable;		/* 1 = fsync every commit; 0 = relaxed */
+	const char *config_file; /* named in "raise the setting" messages */
+};
+
+int	store_open(struct store **out, const struct store_options *opts,
+	    char *err, size_t errlen);
+void	store_close(struct store *st);
+
+struct store_submit_result {
+	uint64_t id;
+	int deduplicated;
+	enum run_state state;
+};
+
+/* Creates run r (tenant, type, target, initiator, payload, dedupe_key,
+ * created_at set by the caller) as queued with a queued notification -
+ * unless a queued or running run has the same dedupe key, whose id is then
+ * returned with deduplicated = 1 and nothing is written.  On creation
+ * r->id, state, attempt and history are filled in. */
+int	store_submit(struct store *st, struct run *r, const char *actor,
+	    struct store_submit_result *res, char *err, size_t errlen);
+
+/* Who claims a run: a dead claimant can later be known exactly. */
+struct store_claimant {
+	uint64_t epoch;
+	int32_t pid;
+	uint64_t start;
+	const char *actor;
+};
+
+/* Returns NULL when this process can run TYPE, else the reason it cannot
+ * (e.g. "no plugin provides operation 'x'"). */
+typedef const char *(*store_refuse_fn)(const char *type, void *arg);
+
+/* Claims the oldest queued run that refuse() accepts, moving it to
+ * running in the same transaction; queued runs refuse() rejects are
+ * failed with its reason (identity released, initiator notified).
+ * Returns 1 with *out filled, 0 when the queue is empty, -1 on error. */
+int	store_claim(struct store *st, const struct store_claimant *who,
+	    store_refuse_fn refuse, void *arg, struct run *out, char *err,
+	    size_t errlen);
+
+/* Saves r's counts and failures on the running run r->id and reports in
+ * *cancel_requested whether someone asked to cancel it.  Returns 1 if the
+ * run is no longer running (someone else resolved it). */
+int	store_progress(struct store *st, const struct run *r,
+	    int *cancel_requested, char *err, size_t errlen);
+
+/* Moves run r->id from running to state `to` (terminal, or queued for a
+ * retry) with r's counts, failures, result and reason.  Returns 1 if the
+ * run is no longer running. */
+int	store_finish(struct store *st, const struct run *r, enum run_state to,
+	    const char *actor, char *err, size_t errlen);
+
+/* Cancels run id: a queued run becomes canceled at once; a running one is
+ * flagged so the plugin sees it.  *state_after is the state afterwards.
+ * Returns 1 if there is no such run, -1 if it is already terminal. */
+int	store_cancel(struct store *st, uint64_t id, const char *actor,
+	    enum run_state *state_after, char *err, size_t errlen);
+
+/* Reads run id into out.  Returns 0, 1 if not found, -1 on error. */
+int	store_get_run(struct store *st, uint64_t id, struct run *out,
+	    char *err, size_t errlen);
+
+struct run_filter {
+	const char *tenant, *type, *initiator;	/* NULL = any */
+	int has_state;
+	enum run_state state;
+	uint64_t before_id;	/* 0 = from the newest */
+	size_t limit;
+};
+
+/* Lists runs matching f, newest first, at most f->limit.  *out is an
+ * array of *n runs; free it with store_runs_free. */
+int	store_list_runs(struct store *st, const struct run_filter *f,
+	    struct run **out, size_t *n, char *err, size_t errlen);
+void	store_runs_free(struct run *runs, size_t n);
+
+enum notification_kind { NOTIFY_QUEUED = 0, NOTIFY_FINISHED = 1 };
+
+struct notification {
+	uint64_t id;
+	uint64_t run_id;
+	enum notification_kind kind;
+	enum run_state state;		/* the run's state it reports */
+	int read;
+	int64_t created_at;
+	struct run_counts counts;
+	char *type, *tenant, *reason;	/* reason may be NULL */
+};
+
+/* Lists user's notifications, unread first, newest first within each,
+ * at most limit; unread_only skips read ones.  *unread gets the number
+ * of unread notifications.  Free with store_notifications_free. */
+int	store_notifications(struct store *st, const char *user,
+	    int unread_only, size_t limit, struct notification **out,
+	    size_t *n, uint64_t *unread, char *err, size_t errlen);
+void	store_notifications_free(struct notification *v, size_t n);
+/* Marks notification id (or all when id is 0) of user read.  *marked gets
+ * how many changed.  Returns 1 if id is not one of user's. */
+int	store_notifications_mark_read(struct store *st, const char *user,
+	    uint64_t id, uint64_t *marked, char *err, size_t errlen);
+
+/* Plugin-scoped key/value storage.  kv_get returns 1 if absent; value is
+ * copied (at most cap bytes) and *len is its full length. */
+int	store_kv_get(struct store *st, const char *plugin, const char *key,
+	    void *buf, size_t cap, size_t *len, char *err, size_t errlen);
+int	store_kv_put(struct store *st, const char *plugin, const char *key,
+	    const void *val, size_t len, char *err, size_t errlen);
+int	store_kv_delete(struct store *st, const char *plugin, const char *key,
+	    char *err, size_t errlen);
+
+/* Deletes terminal runs that finished before cutoff_ms, and notifications
+ * created before it.  Counts go to *runs and *notifications. */
+int	store_prune(struct store *st, int64_t cutoff_ms, uint64_t *runs,
+	    uint64_t *notifications, char *err, size_t errlen);
+
+/* Verifies every invariant (queue <-> queued runs, identity rows, index
+ * rows, id counter) and calls report() once per broken record.  Returns
+ * the number of problems found, or -1 if the check could not run. */
+typedef void (*store_report_fn)(const char *problem, void *arg);
+long	store_check(struct store *st, store_report_fn report, void *arg,
+	    char *err, size_t errlen);
+
+/* Storage figures for benchmarks: bytes in use (pages * page size). */
+int	store_bytes_used(struct store *st, uint64_t *bytes);
+
+#endif

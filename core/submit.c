@@ -1,0 +1,114 @@
+#include "submit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostapi.h"
+#include "identity.h"
+#include "util.h"
+
+static int
+check_target(const char *target, char *err, size_t errlen)
+{
+	size_t n = strlen(target);
+
+	if (n == 0 || n > RUN_MAX_NAME)
+		return errf(err, errlen, "--target: must be 1 to %d bytes",
+		    RUN_MAX_NAME);
+	for (const char *p = target; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return errf(err, errlen, "--target: contains a control "
+			    "character");
+	return 0;
+}
+
+/* The request's names, before the plugin sees anything. */
+static int
+check_names(struct runtime *rt, const struct submit_request *req,
+    char *err, size_t errlen)
+{
+	if (plugins_find_op(&rt->plugins, req->type) == NULL)
+		return errf(err, errlen, "unknown operation type '%s'; "
+		    "`oprun plugins list` shows the available ones", req->type);
+	if (config_tenant(&rt->cfg, req->tenant) == NULL)
+		return errf(err, errlen, "unknown tenant '%s'; add a [tenant "
+		    "%s] section to %s", req->tenant, req->tenant,
+		    rt->cfg.file);
+	if (!config_name_valid(req->initiator))
+		return errf(err, errlen, "--initiator '%s': must be 1-128 "
+		    "characters of A-Z a-z 0-9 . _ - @", req->initiator);
+	if (req->target != NULL && check_target(req->target, err, errlen))
+		return -1;
+	if (strlen(req->payload) > rt->cfg.max_payload_bytes)
+		return errf(err, errlen, "payload is %zu bytes; the limit is "
+		    "%zu ([runner] max_payload_bytes in %s)",
+		    strlen(req->payload), rt->cfg.max_payload_bytes,
+		    rt->cfg.file);
+	return 0;
+}
+
+/* Asks the plugin to validate, then computes the (narrowed) identity. */
+static int
+plugin_checks(struct runtime *rt, const struct loaded_op *op,
+    const char *canonical, struct run *r, char *err, size_t errlen)
+{
+	struct oprun_ctx ctx = { .plugin = op->plugin, .st = rt->st };
+	char msg[512] = "";
+	char *narrow = NULL, *ident;
+	size_t cap = rt->cfg.max_payload_bytes + 1;
+
+	if (hostapi_plugin_ready(op->plugin, rt->st, err, errlen) != 0)
+		return -1;
+	if (op->op.validate != NULL && op->op.validate(&hostapi_table, &ctx,
+	    canonical, msg, sizeof(msg)) != 0)
+		return errf(err, errlen, "%s refused the payload: %s",
+		    op->op.type, msg[0] != '\0' ? msg : "no reason given");
+	if (op->op.identity != NULL) {
+		narrow = xcalloc(1, cap);
+		if (op->op.identity(canonical, narrow, cap) != 0) {
+			free(narrow);
+			return errf(err, errlen, "%s: its identity hook "
+			    "failed; report this to the plugin's author",
+			    op->op.type);
+		}
+		ident = identity_canonical_object(narrow, "identity", err,
+		    errlen);
+		free(narrow);
+		if (ident == NULL)
+			return -1;
+	} else {
+		ident = xstrdup(canonical);
+	}
+	identity_hash(r->tenant, r->type, r->target, ident, r->dedupe_key);
+	free(ident);
+	return 0;
+}
+
+int
+submit_run(struct runtime *rt, const struct submit_request *req,
+    struct store_submit_result *res, char *err, size_t errlen)
+{
+	struct run r = { 0 };
+	const struct loaded_op *op;
+	int rc = -1;
+
+	if (check_names(rt, req, err, errlen) != 0)
+		return -1;
+	op = plugins_find_op(&rt->plugins, req->type);
+	r.payload = identity_canonical_object(req->payload, "payload", err,
+	    errlen);
+	if (r.payload == NULL)
+		return -1;
+	r.tenant = xstrdup(req->tenant);
+	r.type = xstrdup(req->type);
+	r.target = xstrdup_or_null(req->target);
+	r.initiator = xstrdup(req->initiator);
+	if (plugin_checks(rt, op, r.payload, &r, err, errlen) != 0)
+		goto out;
+	r.created_at = now_ms();
+	rc = store_submit(rt->st, &r, req->actor, res, err, errlen) == 0 ?
+	    0 : -2;
+out:
+	run_free(&r);
+	return rc;
+}

@@ -1,0 +1,29 @@
+/*
+ * submit - validates a submit request and creates the run (DESIGN 4).
+ *
+ * Checks, in order, each failing with one line that says what was wrong,
+ * where, and how to fix it, before anything is written: operation type,
+ * tenant, initiator, target, payload size, payload is a JSON object,
+ * plugin init, the plugin's validate hook.  Then computes the identity
+ * (narrowed by the plugin's identity hook) and calls store_submit, which
+ * returns an active run with the same identity instead of a new one.
+ * Returns 0, or -1 with the reason in err (bad input), or -2 when the
+ * store failed (err says why).
+ */
+#ifndef OPRUN_SUBMIT_H
+#define OPRUN_SUBMIT_H
+
+#include <stddef.h>
+
+#include "runtime.h"
+#include "store.h"
+
+struct submit_request {
+	const char *type, *tenant, *target, *initiator, *payload;
+	const char *actor;	/* who submits, for the history */
+};
+
+int	submit_run(struct runtime *rt, const struct submit_request *req,
+	    struct store_submit_result *res, char *err, size_t errlen);
+
+#endif

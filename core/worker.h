@@ -1,0 +1,30 @@
+/*
+ * worker - the claim -> execute -> finish path, shared by `oprun worker`
+ * (runs in this process) and, later, the supervisor's executors.
+ *
+ * worker_run_one claims the oldest queued run this process can run
+ * (runs of types no loaded plugin provides, or whose plugin refused to
+ * start, are failed on the way with the reason), calls the plugin, and
+ * writes the terminal state with counts, failures, result, reason and the
+ * initiator's notification.  Returns 1 if it ran one, 0 if the queue was
+ * empty, -1 on a store error (err says why).
+ */
+#ifndef OPRUN_WORKER_H
+#define OPRUN_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime.h"
+#include "store.h"
+
+struct worker {
+	struct runtime *rt;
+	struct store_claimant who;
+	char actor[64];
+};
+
+void	worker_init(struct worker *w, struct runtime *rt, uint64_t epoch);
+int	worker_run_one(struct worker *w, char *err, size_t errlen);
+
+#endif
