@@ -358,7 +358,7 @@ main(int argc, char **argv)
 {
 	double dur[16], rel[16], raw_dur[16], raw_rel[16], life[16], ded[16];
 	double bpr[16], rss[16], anon[16];
-	unsigned long n_dur = 300, n_rel = 50000;
+	unsigned long n_dur = 1000, n_rel = 50000;
 	char note[128];
 
 	for (int i = 1; i < argc; i++) {
