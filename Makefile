@@ -9,7 +9,7 @@ CC	?= cc
 SAN	?=
 
 PKGS	 = lmdb libcjson inih libcrypto
-DEBS	 = gcc make pkg-config liblmdb-dev libcjson-dev libinih-dev \
+DEBS	 = gcc clang make pkg-config liblmdb-dev libcjson-dev libinih-dev \
 	   libssl-dev libcmocka-dev bats
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -35,7 +35,7 @@ TEST_PLUGIN_SO = $(TEST_PLUGINS:%=$(BUILD)/test-plugins/%.so)
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-asan test-suites asan-build bench demo install \
+.PHONY: all deps test test-asan test-suites asan-build clang-build bench demo install \
 	clean
 
 all: $(BUILD)/oprun $(TEST_PLUGIN_SO) $(BUILD)/oprun-plugin.pc
@@ -84,6 +84,7 @@ test-suites: all $(UNIT_BIN) $(BUILD)/tools/submit_storm
 test: deps
 	@$(MAKE) --no-print-directory test-suites >/dev/null
 	@$(MAKE) --no-print-directory asan-build >/dev/null
+	@$(MAKE) --no-print-directory clang-build >/dev/null
 	@tests/run-suites.sh $(BUILD) $(BUILD)/asan
 
 test-asan: deps asan-build
@@ -94,6 +95,10 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 asan-build:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan OPT="-O1 -g" \
 	  SAN="$(ASAN)" test-suites
+
+# Everything must also compile warning-free with clang.
+clang-build:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=clang test-suites
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench >/dev/null

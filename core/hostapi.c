@@ -13,6 +13,9 @@
 #define KV_MAX_KEY	255
 #define KV_MAX_VALUE	(64 * 1024)
 
+static void host_log(struct oprun_ctx *ctx, enum oprun_log_level level,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void
 host_log(struct oprun_ctx *ctx, enum oprun_log_level level, const char *fmt,
     ...)
