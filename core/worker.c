@@ -9,6 +9,20 @@
 #include "log.h"
 #include "util.h"
 
+/* Plugins start here, before any claim: init may use the store, which
+ * it must never do from inside the claim's write transaction. */
+static void
+start_plugins(struct runtime *rt)
+{
+	char err[600];
+
+	for (size_t i = 0; i < rt->plugins.n; i++)
+		if (hostapi_plugin_ready(rt->plugins.plugins[i], rt->st, err,
+		    sizeof(err)) != 0)
+			log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "%s; its "
+			    "operations fail until it is fixed", err);
+}
+
 void
 worker_init(struct worker *w, struct runtime *rt, uint64_t epoch)
 {
@@ -19,24 +33,25 @@ worker_init(struct worker *w, struct runtime *rt, uint64_t epoch)
 	w->who.pid = (int32_t)getpid();
 	w->who.start = (uint64_t)now_ms();
 	w->who.actor = w->actor;
+	start_plugins(rt);
 }
 
-/* store_claim's refuse callback: why this process cannot run TYPE. */
+/* store_claim's refuse callback: why this process cannot run TYPE.  It
+ * runs inside the claim's write transaction, so it never calls a plugin. */
 static const char *
 refuse_type(const char *type, void *arg)
 {
 	static char why[640];
 	struct runtime *rt = arg;
 	const struct loaded_op *op = plugins_find_op(&rt->plugins, type);
-	char err[560];
 
 	if (op == NULL) {
 		snprintf(why, sizeof(why), "no plugin provides operation '%s'",
 		    type);
 		return why;
 	}
-	if (hostapi_plugin_ready(op->plugin, rt->st, err, sizeof(err)) != 0) {
-		snprintf(why, sizeof(why), "%s", err);
+	if (op->plugin->init_state != 1) {
+		snprintf(why, sizeof(why), "%s", op->plugin->init_err);
 		return why;
 	}
 	return NULL;
