@@ -105,11 +105,28 @@ line_reader(char *str, int num, void *stream)
 {
 	struct parse_state *ps = stream;
 	char *s = fgets(str, num, ps->f);
+	size_t n;
+	int c;
 
-	if (s != NULL) {
-		ps->line++;
-		notice_section(ps, s);
+	if (s == NULL)
+		return NULL;
+	ps->line++;
+	n = strlen(s);
+	if (n > 0 && s[n - 1] != '\n' && !feof(ps->f)) {
+		/* inih reads lines into a fixed buffer: a longer comment is
+		 * skipped whole, a longer setting is one clear problem rather
+		 * than pieces misread as several lines. */
+		size_t skip = strspn(s, " \t");
+
+		if (s[skip] != ';' && s[skip] != '#')
+			diag_add(ps->diag, "%s:%d: line longer than %d bytes; "
+			    "shorten it", ps->cfg->file, ps->line, num - 2);
+		while ((c = fgetc(ps->f)) != EOF && c != '\n')
+			;
+		strcpy(s, "\n");
+		return s;
 	}
+	notice_section(ps, s);
 	return s;
 }
 

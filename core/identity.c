@@ -176,13 +176,40 @@ put_value(struct buf *b, const cJSON *v, const char *where, int depth,
 	return errf(err, errlen, "%s: unsupported JSON value", where);
 }
 
+/* Finds a \u0000 escape inside a string: cJSON ends its C strings there,
+ * so "a\u0000b" would silently become "a" and collide with it. */
+static const char *
+find_nul_escape(const char *json)
+{
+	int in_string = 0;
+
+	for (const char *p = json; *p != '\0'; p++) {
+		if (*p == '"') {
+			in_string = !in_string;
+		} else if (in_string && *p == '\\') {
+			if (strncmp(p + 1, "u0000", 5) == 0)
+				return p;
+			if (p[1] != '\0')
+				p++;
+		}
+	}
+	return NULL;
+}
+
 char *
 identity_canonical_object(const char *json, const char *what, char *err,
     size_t errlen)
 {
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithOpts(json, &end, 1);
+	const char *end = NULL, *nul = find_nul_escape(json);
+	cJSON *root;
 	struct buf b = { 0 };
+
+	if (nul != NULL) {
+		errf(err, errlen, "%s: \\u0000 (NUL) at byte %td is not "
+		    "allowed in strings; remove it", what, nul - json);
+		return NULL;
+	}
+	root = cJSON_ParseWithOpts(json, &end, 1);
 
 	if (root == NULL) {
 		errf(err, errlen, "%s: not valid JSON (error near byte %td); "

@@ -384,9 +384,8 @@ check_section(const struct loaded_plugin *p, const struct config *cfg,
 	for (k = p->desc.config_keys; k != NULL && k->name != NULL; k++) {
 		if (!k->required || config_section_get(s, k->name) != NULL)
 			continue;
-		diag_add(diag, "%s:%d: [plugin %s] lacks required key %s (%s); "
-		    "add `%s = ...`", cfg->file, s != NULL ? s->line : 0,
-		    p->desc.name, k->name,
+		diag_add(diag, "%s: [plugin %s] lacks required key %s (%s); "
+		    "add `%s = ...` to it", cfg->file, p->desc.name, k->name,
 		    k->description != NULL ? k->description : "no description",
 		    k->name);
 	}

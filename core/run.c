@@ -69,13 +69,7 @@ run_free(struct run *r)
 	free(r->target);
 	free(r->initiator);
 	free(r->payload);
-	free(r->result);
-	free(r->reason);
-	for (size_t i = 0; i < r->nfailures; i++) {
-		free(r->failures[i].item);
-		free(r->failures[i].message);
-	}
-	free(r->failures);
+	run_reset_attempt(r);
 	for (size_t i = 0; i < r->nhistory; i++) {
 		free(r->history[i].actor);
 		free(r->history[i].reason);
@@ -100,6 +94,23 @@ dup_truncated(const char *s, size_t max)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
+}
+
+void
+run_reset_attempt(struct run *r)
+{
+	for (size_t i = 0; i < r->nfailures; i++) {
+		free(r->failures[i].item);
+		free(r->failures[i].message);
+	}
+	free(r->failures);
+	r->failures = NULL;
+	r->nfailures = 0;
+	r->failures_total = 0;
+	memset(&r->counts, 0, sizeof(r->counts));
+	run_set_text(&r->result, NULL, 0);
+	run_set_text(&r->reason, NULL, 0);
+	r->started_at = 0;
 }
 
 void

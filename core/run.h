@@ -89,6 +89,9 @@ void		 run_add_event(struct run *r, enum run_state state, int64_t at,
  * has room; always counts it in failures_total. */
 void		 run_add_failure(struct run *r, const char *item,
 		    const char *message);
+/* Forgets what an attempt reported (counts, failures, result, reason)
+ * before the run is queued again, so a retry reports only itself. */
+void		 run_reset_attempt(struct run *r);
 /* Replaces *dst with a copy of src truncated to max bytes (NULL ok). */
 void		 run_set_text(char **dst, const char *src, size_t max);
 

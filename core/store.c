@@ -664,6 +664,7 @@ transition(struct store *st, MDB_txn *txn, struct run *r, enum run_state to,
 	if (to == RUN_RUNNING) {
 		r->started_at = at;
 	} else if (to == RUN_QUEUED) {
+		run_reset_attempt(r);
 		r->attempt++;
 		r->claim_epoch = r->claim_start = 0;
 		r->claim_pid = 0;
@@ -1357,7 +1358,7 @@ kv_key(const char *plugin, const char *key, unsigned char *buf)
 {
 	size_t pn = strlen(plugin), kn = strlen(key);
 
-	if (kn == 0 || pn + kn + 1 > KEY_MAX)
+	if (kn == 0 || kn > 255 || pn + kn + 1 > KEY_MAX)
 		return 0;
 	memcpy(buf, plugin, pn);
 	buf[pn] = '\0';
