@@ -41,6 +41,15 @@ struct store {
 	uint64_t map_size_mb;
 };
 
+struct run_list {
+	struct run *v;
+	size_t n, cap;
+};
+
+struct run_filter;
+static int list_by_index(struct store *st, MDB_txn *txn, char kind,
+    const char *value, const struct run_filter *f, struct run_list *l);
+
 /* ---- encoding ---------------------------------------------------- */
 
 struct enc {
@@ -778,44 +787,145 @@ store_submit(struct store *st, struct run *r, const char *actor,
 
 /* ---- claim, progress, finish, cancel ----------------------------- */
 
-/* Takes the oldest queued run; refused ones are failed on the way. */
+/* Running runs per tenant, counted once per claim when caps are set. */
+struct running_count {
+	char **tenants;
+	size_t n;
+};
+
+static int
+count_running(struct store *st, MDB_txn *txn, struct running_count *rc_out)
+{
+	struct run_filter f = { .has_state = 1, .state = RUN_RUNNING,
+		.limit = SIZE_MAX };
+	struct run_list l = { 0 };
+	int rc = list_by_index(st, txn, 's', "running", &f, &l);
+
+	rc_out->tenants = xcalloc(l.n, sizeof(char *));
+	for (size_t i = 0; i < l.n; i++) {
+		rc_out->tenants[i] = l.v[i].tenant;
+		l.v[i].tenant = NULL;
+		run_free(&l.v[i]);
+	}
+	rc_out->n = l.n;
+	free(l.v);
+	return rc;
+}
+
+static size_t
+running_for(const struct running_count *c, const char *tenant)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += strcmp(c->tenants[i], tenant) == 0;
+	return n;
+}
+
+static void
+running_count_free(struct running_count *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->tenants[i]);
+	free(c->tenants);
+}
+
+/* 1 if the run may start now under the claimant's concurrency caps. */
+static int
+under_caps(const struct store_claimant *who, const struct running_count *c,
+    const struct run *r, void *arg)
+{
+	uint32_t cap;
+
+	if (who->global_cap > 0 && c->n >= who->global_cap)
+		return 0;
+	cap = who->tenant_cap != NULL ? who->tenant_cap(r->tenant, arg) : 0;
+	return cap == 0 || running_for(c, r->tenant) < cap;
+}
+
+/* The queued run with the smallest id above after, in *out. */
+static int
+next_queued(struct store *st, MDB_txn *txn, uint64_t after, struct run *out)
+{
+	unsigned char kb[8];
+	MDB_cursor *cur;
+	MDB_val k = { 8, kb }, v;
+	int rc = mdb_cursor_open(txn, st->queue, &cur);
+
+	if (rc != 0)
+		return rc;
+	id_key(after + 1, kb);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(cur);
+	if (rc != 0)
+		return rc; /* MDB_NOTFOUND: no more queued runs */
+	if (k.mv_size != 8)
+		return MDB_CORRUPTED;
+	return get_run(st, txn, key_id(k.mv_data), out);
+}
+
+/* Starts r for who: the claim stamp, the deadline, running. */
+static int
+start_run(struct store *st, MDB_txn *txn, const struct store_claimant *who,
+    void *arg, struct run *r)
+{
+	int64_t timeout = who->timeout_ms != NULL ?
+	    who->timeout_ms(r->type, arg) : 0;
+
+	r->claim_epoch = who->epoch;
+	r->claim_pid = who->pid;
+	r->claim_start = who->start;
+	r->deadline_ms = timeout > 0 ? now_ms() + timeout : 0;
+	return transition(st, txn, r, RUN_RUNNING, who->actor, NULL);
+}
+
+/* Scanning a queue whose head is all capped tenants stops here. */
+#define CLAIM_SCAN_MAX 10000
+
+/*
+ * Takes the oldest queued run that refuse() accepts and the caps allow;
+ * refused runs are failed on the way, runs of tenants at their cap are
+ * skipped (they keep their place), so one busy tenant never holds up the
+ * others.  Returns 0 with *out, MDB_NOTFOUND if nothing can start.
+ */
 static int
 claim_in_txn(struct store *st, MDB_txn *txn, const struct store_claimant *who,
     store_refuse_fn refuse, void *arg, struct run *out)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc;
+	struct running_count running = { 0 };
+	uint64_t after = 0;
+	int rc = 0, capped = who->tenant_cap != NULL || who->global_cap > 0;
 
-	for (;;) {
+	if (capped)
+		rc = count_running(st, txn, &running);
+	for (int scanned = 0; rc == 0; scanned++) {
 		const char *why;
 
-		rc = mdb_cursor_open(txn, st->queue, &cur);
-		if (rc != 0)
-			return rc;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-		mdb_cursor_close(cur);
-		if (rc != 0)
-			return rc; /* MDB_NOTFOUND: the queue is empty */
-		if (k.mv_size != 8)
-			return MDB_CORRUPTED;
-		rc = get_run(st, txn, key_id(k.mv_data), out);
-		if (rc != 0)
-			return rc;
-		why = refuse != NULL ? refuse(out->type, arg) : NULL;
-		if (why == NULL)
+		if (scanned == CLAIM_SCAN_MAX ||
+		    (who->global_cap > 0 && running.n >= who->global_cap)) {
+			rc = MDB_NOTFOUND;
 			break;
-		rc = transition(st, txn, out, RUN_FAILED, "system", why);
-		run_free(out);
+		}
+		rc = next_queued(st, txn, after, out);
 		if (rc != 0)
-			return rc;
+			break;
+		after = out->id;
+		why = refuse != NULL ? refuse(out->type, arg) : NULL;
+		if (why != NULL) {
+			rc = transition(st, txn, out, RUN_FAILED, "system", why);
+			run_free(out);
+			continue;
+		}
+		if (capped && !under_caps(who, &running, out, arg)) {
+			run_free(out);
+			continue;
+		}
+		rc = start_run(st, txn, who, arg, out);
+		if (rc != 0)
+			run_free(out);
+		break;
 	}
-	out->claim_epoch = who->epoch;
-	out->claim_pid = who->pid;
-	out->claim_start = who->start;
-	rc = transition(st, txn, out, RUN_RUNNING, who->actor, NULL);
-	if (rc != 0)
-		run_free(out);
+	running_count_free(&running);
 	return rc;
 }
 
@@ -1061,11 +1171,6 @@ pick_index(const struct run_filter *f, char *kind, const char **value)
 	}
 	return 1;
 }
-
-struct run_list {
-	struct run *v;
-	size_t n, cap;
-};
 
 static int
 list_add(struct store *st, MDB_txn *txn, uint64_t id,

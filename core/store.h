@@ -52,12 +52,18 @@ struct store_submit_result {
 int	store_submit(struct store *st, struct run *r, const char *actor,
 	    struct store_submit_result *res, char *err, size_t errlen);
 
-/* Who claims a run: a dead claimant can later be known exactly. */
+/* Who claims a run: a dead claimant can later be known exactly (the
+ * runner's epoch, the pid and that process's start time).  The optional
+ * callbacks get store_claim's arg: the run's time limit in ms for a type
+ * (0 = none) and a tenant's concurrency cap (0 = unlimited). */
 struct store_claimant {
 	uint64_t epoch;
 	int32_t pid;
 	uint64_t start;
 	const char *actor;
+	int64_t (*timeout_ms)(const char *type, void *arg);
+	uint32_t (*tenant_cap)(const char *tenant, void *arg);
+	uint32_t global_cap;	/* most runs running at once, 0 = no cap */
 };
 
 /* Returns NULL when this process can run TYPE, else the reason it cannot

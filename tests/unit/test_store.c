@@ -31,8 +31,8 @@ struct fixture {
 	char err[1024];
 };
 
-static const struct store_claimant claimant = { 7, 4242, 99,
-	"worker:test" };
+static const struct store_claimant claimant = { .epoch = 7, .pid = 4242,
+	.start = 99, .actor = "worker:test" };
 
 static int
 rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

@@ -282,7 +282,8 @@ a_run_whose_plugin_is_gone_fails_at_claim(void **state)
 static void
 a_retried_run_reports_only_its_last_attempt(void **state)
 {
-	static const struct store_claimant dead = { 9, 1, 1, "worker:1" };
+	static const struct store_claimant dead = { .epoch = 9, .pid = 1,
+	    .start = 1, .actor = "worker:1" };
 	struct fixture *f = *state;
 	uint64_t id = submit(f, "test-items", "{\"count\":3}");
 	struct run_counts counts;
