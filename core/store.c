@@ -1024,41 +1024,126 @@ store_progress(struct store *st, const struct run *r, int *cancel_requested,
 	return txn_commit(st, txn, err, errlen);
 }
 
+/* Records r's outcome on the stored run, if r's claimant still holds it:
+ * 1 if it does not (someone else resolved it), else an LMDB code. */
+static int
+finish_in_txn(struct store *st, MDB_txn *txn, const struct run *r,
+    enum run_state to, const char *actor)
+{
+	struct run cur;
+	int rc = load_claimed(st, txn, r, &cur);
+
+	if (rc != 0)
+		return rc;
+	copy_progress(&cur, r);
+	run_set_text(&cur.result, r->result, RUN_MAX_RESULT);
+	rc = transition(st, txn, &cur, to, actor, r->reason);
+	run_free(&cur);
+	return rc;
+}
+
 int
 store_finish(struct store *st, const struct run *r, enum run_state to,
     const char *actor, char *err, size_t errlen)
 {
+	MDB_txn *txn;
+	int rc;
+
+	if (txn_begin(st, 0, &txn, err, errlen) != 0)
+		return -1;
+	rc = finish_in_txn(st, txn, r, to, actor);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		if (rc == 1)
+			return 1;
+		return transition_err(st, rc, r, to, err, errlen);
+	}
+	return txn_commit(st, txn, err, errlen);
+}
+
+int
+store_finish_claim(struct store *st, const struct run *r, enum run_state to,
+    const struct store_claimant *who, store_refuse_fn refuse, void *arg,
+    struct run *next, int *lost, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc;
+
+	memset(next, 0, sizeof(*next));
+	if (txn_begin(st, 0, &txn, err, errlen) != 0)
+		return -1;
+	rc = finish_in_txn(st, txn, r, to, who->actor);
+	if (rc != 0 && rc != 1) {
+		mdb_txn_abort(txn);
+		return transition_err(st, rc, r, to, err, errlen);
+	}
+	*lost = rc == 1;
+	rc = claim_in_txn(st, txn, who, refuse, arg, next);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return lmdb_err(st, rc, "claim", err, errlen);
+	}
+	if (txn_commit(st, txn, err, errlen) != 0) {
+		if (rc == 0)
+			run_free(next);
+		return -1;
+	}
+	return rc == 0 ? 1 : 0;
+}
+
+int
+store_resolve(struct store *st, uint64_t id, uint64_t epoch, int32_t pid,
+    enum run_state to, const char *actor, const char *reason, char *err,
+    size_t errlen)
+{
+	struct run key = { .id = id, .claim_epoch = epoch, .claim_pid = pid };
 	MDB_txn *txn;
 	struct run cur;
 	int rc;
 
 	if (txn_begin(st, 0, &txn, err, errlen) != 0)
 		return -1;
-	rc = load_claimed(st, txn, r, &cur);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc == 1 ? 1 : lmdb_err(st, rc, "finish", err, errlen);
-	}
-	copy_progress(&cur, r);
-	run_set_text(&cur.result, r->result, RUN_MAX_RESULT);
-	rc = transition(st, txn, &cur, to, actor, r->reason);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		rc = transition_err(st, rc, &cur, to, err, errlen);
+	rc = load_claimed(st, txn, &key, &cur);
+	if (rc == 0) {
+		rc = transition(st, txn, &cur, to, actor, reason);
+		if (rc != 0)
+			transition_err(st, rc, &cur, to, err, errlen);
 		run_free(&cur);
+		rc = rc == 0 ? 0 : -1;
+	} else if (rc != 1) {
+		rc = lmdb_err(st, rc, "resolve", err, errlen);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
 		return rc;
 	}
-	run_free(&cur);
 	return txn_commit(st, txn, err, errlen);
+}
+
+/* Flags running run r for cancellation, once, with a history event. */
+static int
+flag_cancel(struct store *st, MDB_txn *txn, struct run *r, const char *actor,
+    const char *reason, char *err, size_t errlen)
+{
+	int rc;
+
+	if (r->flags & RUN_FLAG_CANCEL_REQUESTED)
+		return 0;
+	r->flags |= RUN_FLAG_CANCEL_REQUESTED;
+	run_add_event(r, RUN_RUNNING, now_ms(), actor, reason);
+	rc = put_run(st, txn, r);
+	return rc == 0 ? 0 : lmdb_err(st, rc, "cancel", err, errlen);
 }
 
 static int
 cancel_in_txn(struct store *st, MDB_txn *txn, struct run *r,
-    const char *actor, char *err, size_t errlen)
+    const char *actor, const char *why, char *err, size_t errlen)
 {
 	char reason[RUN_MAX_MESSAGE];
 	int rc;
 
+	if (why != NULL && r->state == RUN_RUNNING)
+		return flag_cancel(st, txn, r, actor, why, err, errlen);
 	snprintf(reason, sizeof(reason), "canceled by %s", actor);
 	if (r->state == RUN_QUEUED) {
 		rc = transition(st, txn, r, RUN_CANCELED, actor, reason);
@@ -1069,17 +1154,12 @@ cancel_in_txn(struct store *st, MDB_txn *txn, struct run *r,
 		return errf(err, errlen, "run %llu is already %s; only queued "
 		    "or running runs can be canceled",
 		    (unsigned long long)r->id, run_state_name(r->state));
-	if (r->flags & RUN_FLAG_CANCEL_REQUESTED)
-		return 0;
-	r->flags |= RUN_FLAG_CANCEL_REQUESTED;
 	snprintf(reason, sizeof(reason), "cancel requested by %s", actor);
-	run_add_event(r, RUN_RUNNING, now_ms(), actor, reason);
-	rc = put_run(st, txn, r);
-	return rc == 0 ? 0 : lmdb_err(st, rc, "cancel", err, errlen);
+	return flag_cancel(st, txn, r, actor, reason, err, errlen);
 }
 
-int
-store_cancel(struct store *st, uint64_t id, const char *actor,
+static int
+cancel_run(struct store *st, uint64_t id, const char *actor, const char *why,
     enum run_state *state_after, char *err, size_t errlen)
 {
 	MDB_txn *txn;
@@ -1098,7 +1178,7 @@ store_cancel(struct store *st, uint64_t id, const char *actor,
 		}
 		return lmdb_err(st, rc, "cancel", err, errlen);
 	}
-	rc = cancel_in_txn(st, txn, &r, actor, err, errlen);
+	rc = cancel_in_txn(st, txn, &r, actor, why, err, errlen);
 	*state_after = r.state;
 	run_free(&r);
 	if (rc != 0) {
@@ -1106,6 +1186,22 @@ store_cancel(struct store *st, uint64_t id, const char *actor,
 		return -1;
 	}
 	return txn_commit(st, txn, err, errlen);
+}
+
+int
+store_cancel(struct store *st, uint64_t id, const char *actor,
+    enum run_state *state_after, char *err, size_t errlen)
+{
+	return cancel_run(st, id, actor, NULL, state_after, err, errlen);
+}
+
+int
+store_request_cancel(struct store *st, uint64_t id, const char *actor,
+    const char *reason, char *err, size_t errlen)
+{
+	enum run_state after;
+
+	return cancel_run(st, id, actor, reason, &after, err, errlen);
 }
 
 /* ---- reading ----------------------------------------------------- */

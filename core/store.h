@@ -90,11 +90,32 @@ int	store_progress(struct store *st, const struct run *r,
 int	store_finish(struct store *st, const struct run *r, enum run_state to,
 	    const char *actor, char *err, size_t errlen);
 
+/* store_finish, then store_claim of the next run for who, in one
+ * transaction: one commit per run instead of two.  *lost is set if r was
+ * no longer running.  Returns 1 with *next claimed, 0 if nothing could be
+ * claimed, -1 on error (nothing written). */
+int	store_finish_claim(struct store *st, const struct run *r,
+	    enum run_state to, const struct store_claimant *who,
+	    store_refuse_fn refuse, void *arg, struct run *next, int *lost,
+	    char *err, size_t errlen);
+
 /* Cancels run id: a queued run becomes canceled at once; a running one is
  * flagged so the plugin sees it.  *state_after is the state afterwards.
  * Returns 1 if there is no such run, -1 if it is already terminal. */
 int	store_cancel(struct store *st, uint64_t id, const char *actor,
 	    enum run_state *state_after, char *err, size_t errlen);
+
+/* Flags running run id for cancellation with reason in its history (a
+ * deadline, a shutdown); the plugin sees it through its cancel check. */
+int	store_request_cancel(struct store *st, uint64_t id, const char *actor,
+	    const char *reason, char *err, size_t errlen);
+
+/* Resolves run id if it is still running under the claim (epoch, pid):
+ * moves it to `to` (queued for a retry, failed or canceled) with reason.
+ * Returns 1 if that claimant no longer holds it. */
+int	store_resolve(struct store *st, uint64_t id, uint64_t epoch,
+	    int32_t pid, enum run_state to, const char *actor,
+	    const char *reason, char *err, size_t errlen);
 
 /* Reads run id into out.  Returns 0, 1 if not found, -1 on error. */
 int	store_get_run(struct store *st, uint64_t id, struct run *out,
