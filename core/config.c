@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,22 +26,44 @@ struct parse_state {
 
 /* Keys of the fixed sections; a bit each in parse_state.seen. */
 enum key_id {
-	K_STORE_PATH, K_MAP_SIZE, K_DURABILITY, K_PLUGIN_DIR, K_MAX_PAYLOAD,
-	K_LOG_LEVEL, K_COUNT
+	K_STORE_PATH, K_DURABILITY, K_PLUGIN_DIR, K_LOG_LEVEL, K_NUMERIC
 };
 
 static const struct {
 	const char *section, *key;
-} known_keys[K_COUNT] = {
+} known_keys[K_NUMERIC] = {
 	[K_STORE_PATH] = { "store", "path" },
-	[K_MAP_SIZE] = { "store", "map_size_mb" },
 	[K_DURABILITY] = { "store", "durability" },
 	[K_PLUGIN_DIR] = { "runner", "plugin_dir" },
-	[K_MAX_PAYLOAD] = { "runner", "max_payload_bytes" },
 	[K_LOG_LEVEL] = { "log", "level" },
 };
 
-static const char *const tenant_keys[] = { "description", NULL };
+/* Whole-number keys: section, key, range, and the field they set. */
+static const struct {
+	const char *section, *key;
+	uint64_t min, max;
+	size_t offset;
+} numeric_keys[] = {
+	{ "store", "map_size_mb", 1, 1048576,
+	    offsetof(struct config, map_size_mb) },
+	{ "runner", "max_payload_bytes", 2, 1048576,
+	    offsetof(struct config, max_payload_bytes) },
+	{ "runner", "executors", 1, 64, offsetof(struct config, executors) },
+	{ "runner", "max_attempts", 1, 100,
+	    offsetof(struct config, max_attempts) },
+	{ "runner", "run_timeout_s", 0, 604800,
+	    offsetof(struct config, run_timeout_s) },
+	{ "runner", "cancel_grace_s", 0, 3600,
+	    offsetof(struct config, cancel_grace_s) },
+	{ "runner", "shutdown_grace_s", 0, 3600,
+	    offsetof(struct config, shutdown_grace_s) },
+	{ "runner", "max_concurrent_runs", 0, 100000,
+	    offsetof(struct config, max_concurrent_runs) },
+};
+#define NUMERIC_COUNT (sizeof(numeric_keys) / sizeof(numeric_keys[0]))
+
+static const char *const tenant_keys[] = { "description",
+	"max_concurrent_runs", NULL };
 
 const char *
 config_pick_file(const char *explicit_file)
@@ -193,16 +216,11 @@ static void
 set_simple(struct parse_state *ps, enum key_id id, const char *value)
 {
 	struct config *cfg = ps->cfg;
-	uint64_t n;
 
 	switch (id) {
 	case K_STORE_PATH:
 		free(cfg->store_path);
 		cfg->store_path = resolve_path(ps, value);
-		break;
-	case K_MAP_SIZE:
-		set_number(ps, "map_size_mb", value, 1, 1048576,
-		    &cfg->map_size_mb);
 		break;
 	case K_DURABILITY:
 		if (strcmp(value, "full") == 0 || strcmp(value, "relaxed") == 0)
@@ -215,15 +233,10 @@ set_simple(struct parse_state *ps, enum key_id id, const char *value)
 		free(cfg->plugin_dir);
 		cfg->plugin_dir = resolve_path(ps, value);
 		break;
-	case K_MAX_PAYLOAD:
-		n = cfg->max_payload_bytes;
-		set_number(ps, "max_payload_bytes", value, 2, 1048576, &n);
-		cfg->max_payload_bytes = (size_t)n;
-		break;
 	case K_LOG_LEVEL:
 		set_log_level(ps, value);
 		break;
-	case K_COUNT:
+	case K_NUMERIC:
 		break;
 	}
 }
@@ -309,27 +322,48 @@ add_entry(struct parse_state *ps, const char *key, const char *value)
 static void
 tenant_key(struct parse_state *ps, const char *key, const char *value)
 {
+	uint64_t cap;
+
 	for (int i = 0; tenant_keys[i] != NULL; i++) {
-		if (strcmp(key, tenant_keys[i]) == 0) {
-			add_entry(ps, key, value);
-			return;
-		}
+		if (strcmp(key, tenant_keys[i]) != 0)
+			continue;
+		if (strcmp(key, "max_concurrent_runs") == 0)
+			set_number(ps, key, value, 0, 100000, &cap);
+		add_entry(ps, key, value);
+		return;
 	}
-	bad(ps, "unknown key %s in [%s]; known: description", key, ps->section);
+	bad(ps, "unknown key %s in [%s]; known: description, "
+	    "max_concurrent_runs", key, ps->section);
+}
+
+/* Marks key id as given in this file; a second time is a problem. */
+static void
+mark_seen(struct parse_state *ps, unsigned bit, const char *key)
+{
+	if (ps->seen & (1u << bit))
+		bad(ps, "%s is set twice in [%s]; keep one", key, ps->section);
+	ps->seen |= 1u << bit;
 }
 
 static void
 simple_key(struct parse_state *ps, const char *key, const char *value)
 {
-	for (int i = 0; i < K_COUNT; i++) {
+	for (unsigned i = 0; i < K_NUMERIC; i++) {
 		if (strcmp(known_keys[i].section, ps->section) != 0 ||
 		    strcmp(known_keys[i].key, key) != 0)
 			continue;
-		if (ps->seen & (1u << i))
-			bad(ps, "%s is set twice in [%s]; keep one", key,
-			    ps->section);
-		ps->seen |= 1u << i;
+		mark_seen(ps, i, key);
 		set_simple(ps, (enum key_id)i, value);
+		return;
+	}
+	for (unsigned i = 0; i < NUMERIC_COUNT; i++) {
+		if (strcmp(numeric_keys[i].section, ps->section) != 0 ||
+		    strcmp(numeric_keys[i].key, key) != 0)
+			continue;
+		mark_seen(ps, K_NUMERIC + i, key);
+		set_number(ps, key, value, numeric_keys[i].min,
+		    numeric_keys[i].max, (uint64_t *)(void *)((char *)ps->cfg +
+		    numeric_keys[i].offset));
 		return;
 	}
 	bad(ps, "unknown key %s in [%s]; see conf/oprun.ini for the known "
@@ -367,6 +401,11 @@ set_defaults(struct config *cfg, const char *dir)
 	cfg->map_size_mb = 1024;
 	cfg->durable = 1;
 	cfg->max_payload_bytes = 64 * 1024;
+	cfg->executors = 2;
+	cfg->max_attempts = 3;
+	cfg->run_timeout_s = 3600;
+	cfg->cancel_grace_s = 10;
+	cfg->shutdown_grace_s = 30;
 	cfg->log_level = OPRUN_LOG_INFO;
 }
 
@@ -469,4 +508,46 @@ config_section_get(const struct config_section *s, const char *key)
 		if (strcmp(s->entries[i].key, key) == 0)
 			return s->entries[i].value;
 	return NULL;
+}
+
+int
+config_is_host_plugin_key(const char *key)
+{
+	return strcmp(key, "run_timeout_s") == 0 ||
+	    strncmp(key, "run_timeout_s.", 14) == 0;
+}
+
+static int64_t
+seconds_ms(const char *v, int64_t fallback)
+{
+	uint64_t secs;
+
+	if (v == NULL || parse_u64(v, 604800, &secs) != 0)
+		return fallback;
+	return (int64_t)secs * 1000;
+}
+
+int64_t
+config_timeout_ms(const struct config *cfg, const char *plugin,
+    const char *type)
+{
+	const struct config_section *s = config_plugin(cfg, plugin);
+	int64_t ms = (int64_t)cfg->run_timeout_s * 1000;
+	char key[128];
+
+	snprintf(key, sizeof(key), "run_timeout_s.%s", type);
+	ms = seconds_ms(config_section_get(s, "run_timeout_s"), ms);
+	return seconds_ms(config_section_get(s, key), ms);
+}
+
+uint32_t
+config_tenant_cap(const struct config *cfg, const char *name)
+{
+	const char *v = config_section_get(config_tenant(cfg, name),
+	    "max_concurrent_runs");
+	uint64_t cap = 0;
+
+	if (v != NULL && parse_u64(v, 100000, &cap) != 0)
+		cap = 0;
+	return (uint32_t)cap;
 }

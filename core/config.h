@@ -34,7 +34,13 @@ struct config {
 	uint64_t map_size_mb;
 	int durable;
 	char *plugin_dir;
-	size_t max_payload_bytes;
+	uint64_t max_payload_bytes;
+	uint64_t executors;		/* executor processes of `serve` */
+	uint64_t max_attempts;		/* of an idempotent run after crashes */
+	uint64_t run_timeout_s;		/* 0 = no limit */
+	uint64_t cancel_grace_s;	/* cancel flag -> kill */
+	uint64_t shutdown_grace_s;	/* SIGTERM -> interrupt running runs */
+	uint64_t max_concurrent_runs;	/* all tenants; 0 = no cap */
 	int log_level;		/* enum oprun_log_level */
 	struct config_section *tenants, *plugins;
 	size_t ntenants, nplugins;
@@ -56,6 +62,17 @@ const struct config_section *config_plugin(const struct config *cfg,
 /* Value of key in section s, or NULL. */
 const char	*config_section_get(const struct config_section *s,
 		    const char *key);
+
+/* Time limit of a run of operation TYPE of plugin PLUGIN, in ms (0 =
+ * none): [plugin P] run_timeout_s.TYPE, else [plugin P] run_timeout_s,
+ * else [runner] run_timeout_s. */
+int64_t		 config_timeout_ms(const struct config *cfg,
+		    const char *plugin, const char *type);
+/* [tenant NAME] max_concurrent_runs, 0 when unset (no cap). */
+uint32_t	 config_tenant_cap(const struct config *cfg, const char *name);
+/* 1 if KEY in a [plugin NAME] section belongs to the runner (timeouts),
+ * not to the plugin; such keys are checked here, not by the plugin. */
+int		 config_is_host_plugin_key(const char *key);
 
 /* 1 if s is a valid name for a tenant, plugin or initiator:
  * 1-128 bytes of [A-Za-z0-9._@-]. */

@@ -366,6 +366,23 @@ declared_key(const struct loaded_plugin *p, const char *key)
 	return NULL;
 }
 
+/* run_timeout_s[.TYPE] in a [plugin NAME] section: seconds, and TYPE
+ * must be one of the plugin's operations. */
+static void
+check_host_key(const struct loaded_plugin *p, const struct config *cfg,
+    const struct config_entry *e, struct diag *diag)
+{
+	const char *type = strchr(e->key, '.');
+	uint64_t secs;
+
+	if (parse_u64(e->value, 604800, &secs) != 0)
+		diag_add(diag, "%s:%d: %s = %s: expected whole seconds from 0 "
+		    "to 604800", cfg->file, e->line, e->key, e->value);
+	if (type != NULL && find_in(p, type + 1) == NULL)
+		diag_add(diag, "%s:%d: %s: plugin %s has no operation '%s'",
+		    cfg->file, e->line, e->key, p->desc.name, type + 1);
+}
+
 static void
 check_section(const struct loaded_plugin *p, const struct config *cfg,
     struct diag *diag)
@@ -374,6 +391,10 @@ check_section(const struct loaded_plugin *p, const struct config *cfg,
 	const struct oprun_config_key *k;
 
 	for (size_t i = 0; s != NULL && i < s->nentries; i++) {
+		if (config_is_host_plugin_key(s->entries[i].key)) {
+			check_host_key(p, cfg, &s->entries[i], diag);
+			continue;
+		}
 		if (declared_key(p, s->entries[i].key) != NULL)
 			continue;
 		diag_add(diag, "%s:%d: unknown key %s in [plugin %s]; run "

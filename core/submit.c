@@ -41,8 +41,9 @@ check_names(struct runtime *rt, const struct submit_request *req,
 		return -1;
 	if (strlen(req->payload) > rt->cfg.max_payload_bytes)
 		return errf(err, errlen, "payload is %zu bytes; the limit is "
-		    "%zu ([runner] max_payload_bytes in %s)",
-		    strlen(req->payload), rt->cfg.max_payload_bytes,
+		    "%llu ([runner] max_payload_bytes in %s)",
+		    strlen(req->payload),
+		    (unsigned long long)rt->cfg.max_payload_bytes,
 		    rt->cfg.file);
 	return 0;
 }
@@ -55,7 +56,7 @@ plugin_checks(struct runtime *rt, const struct loaded_op *op,
 	struct oprun_ctx ctx = { .plugin = op->plugin, .st = rt->st };
 	char msg[512] = "";
 	char *narrow = NULL, *ident;
-	size_t cap = rt->cfg.max_payload_bytes + 1;
+	size_t cap = (size_t)rt->cfg.max_payload_bytes + 1;
 
 	if (hostapi_plugin_ready(op->plugin, rt->st, err, errlen) != 0)
 		return -1;
