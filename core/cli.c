@@ -859,6 +859,13 @@ on_stop(int sig)
 }
 
 static int
+worker_should_stop(void *arg)
+{
+	(void)arg;
+	return stop_requested;
+}
+
+static int
 cmd_worker(struct args *a, int argc, char **argv, int i)
 {
 	struct opt opts[] = { { "once", 0, NULL }, { NULL, 0, NULL } };
@@ -879,18 +886,22 @@ cmd_worker(struct args *a, int argc, char **argv, int i)
 	sigaction(SIGINT, &sa, NULL);
 	worker_init(&w, &rt, (uint64_t)now_ms());
 	while (!stop_requested) {
-		rc = worker_run_one(&w, err, sizeof(err));
-		if (rc < 0) {
-			log_event(3, 0, NULL, NULL, "worker: %s", err);
+		long ran = worker_drain(&w, worker_should_stop, NULL, err,
+		    sizeof(err));
+
+		if (ran < 0) {
+			log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "worker: %s",
+			    err);
+			rc = EXIT_RUNTIME;
 			break;
 		}
-		if (rc == 0 && once)
+		if (once)
 			break;
-		if (rc == 0)
+		if (ran == 0)
 			nanosleep(&idle, NULL);
 	}
 	runtime_close(&rt);
-	return rc < 0 ? EXIT_RUNTIME : 0;
+	return rc;
 }
 
 static int

@@ -177,3 +177,29 @@ diag_free(struct diag *d)
 	d->lines = NULL;
 	d->n = 0;
 }
+
+int
+proc_start_time(long pid, uint64_t *ticks)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: skip past the
+	 * last ')', then fields 3.. follow; the start time is field 22. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (int field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p, " %llu", &v) != 1)
+		return -1;
+	*ticks = v;
+	return 0;
+}

@@ -41,6 +41,12 @@ int	 parse_u64(const char *s, uint64_t max, uint64_t *out);
 int	 read_file(const char *path, size_t max, char **out, size_t *outlen,
 	    char *err, size_t errlen);
 
+/* Start time of process pid in clock ticks since boot (field 22 of
+ * /proc/PID/stat): with the pid it names one process exactly, since pids
+ * are reused but not at the same instant.  Returns 0, or -1 if the
+ * process does not exist. */
+int	 proc_start_time(long pid, uint64_t *ticks);
+
 /* A list of diagnostics (one line each) collected before reporting, so
  * `config check` can show every problem at once.  diag_free releases. */
 struct diag {

@@ -9,6 +9,25 @@
 #include "log.h"
 #include "util.h"
 
+/* store_claimant callbacks: the run's time limit and the tenant's cap. */
+static int64_t
+timeout_for(const char *type, void *arg)
+{
+	struct runtime *rt = arg;
+	const struct loaded_op *op = plugins_find_op(&rt->plugins, type);
+
+	return config_timeout_ms(&rt->cfg, op != NULL ?
+	    op->plugin->desc.name : "", type);
+}
+
+static uint32_t
+cap_for(const char *tenant, void *arg)
+{
+	struct runtime *rt = arg;
+
+	return config_tenant_cap(&rt->cfg, tenant);
+}
+
 /* Plugins start here, before any claim: init may use the store, which
  * it must never do from inside the claim's write transaction. */
 static void
@@ -31,8 +50,12 @@ worker_init(struct worker *w, struct runtime *rt, uint64_t epoch)
 	snprintf(w->actor, sizeof(w->actor), "worker:%ld", (long)getpid());
 	w->who.epoch = epoch;
 	w->who.pid = (int32_t)getpid();
-	w->who.start = (uint64_t)now_ms();
+	if (proc_start_time((long)getpid(), &w->who.start) != 0)
+		w->who.start = 0;
 	w->who.actor = w->actor;
+	w->who.timeout_ms = timeout_for;
+	w->who.tenant_cap = cap_for;
+	w->who.global_cap = (uint32_t)rt->cfg.max_concurrent_runs;
 	start_plugins(rt);
 }
 
@@ -82,9 +105,12 @@ outcome_state(struct run *r, enum oprun_outcome outcome)
 	return RUN_FAILED;
 }
 
-static void
-execute(struct worker *w, const struct loaded_op *op, struct run *r)
+/* Calls the plugin on claimed run r and returns the state it ends in;
+ * *lost is set when someone else resolved the run meanwhile. */
+static enum run_state
+execute(struct worker *w, struct run *r, int *lost)
 {
+	const struct loaded_op *op = plugins_find_op(&w->rt->plugins, r->type);
 	struct oprun_ctx ctx = { .plugin = op->plugin, .st = w->rt->st,
 		.run = r };
 	struct oprun_run_info info = {
@@ -93,23 +119,22 @@ execute(struct worker *w, const struct loaded_op *op, struct run *r)
 		.initiator = r->initiator, .payload = r->payload,
 		.attempt = r->attempt, .deadline_ms = r->deadline_ms,
 	};
-	enum oprun_outcome outcome;
 	enum run_state to;
-	char err[1024];
 
 	ctx.last_flush_ms = monotonic_ms();
 	ctx.cancel_requested = (r->flags & RUN_FLAG_CANCEL_REQUESTED) != 0;
 	log_event(OPRUN_LOG_DEBUG, r->id, r->type, r->tenant, "started");
-	outcome = op->op.run(&hostapi_table, &ctx, &info);
-	to = outcome_state(r, outcome);
-	if (ctx.lost) {
+	to = outcome_state(r, op->op.run(&hostapi_table, &ctx, &info));
+	*lost = ctx.lost;
+	return to;
+}
+
+static void
+log_end(const struct run *r, enum run_state to, int lost)
+{
+	if (lost)
 		log_event(OPRUN_LOG_WARN, r->id, r->type, r->tenant, "run was "
 		    "resolved elsewhere while running; result dropped");
-		return;
-	}
-	if (store_finish(w->rt->st, r, to, w->actor, err, sizeof(err)) != 0)
-		log_event(OPRUN_LOG_ERROR, r->id, r->type, r->tenant,
-		    "cannot record the end of the run: %s", err);
 	else
 		log_event(OPRUN_LOG_INFO, r->id, r->type, r->tenant,
 		    "finished state=%s processed=%llu failed=%llu",
@@ -118,16 +143,61 @@ execute(struct worker *w, const struct loaded_op *op, struct run *r)
 		    (unsigned long long)r->counts.failed);
 }
 
+/* Records the end of r on its own (no next claim). */
+static void
+finish_alone(struct worker *w, struct run *r, enum run_state to, int lost)
+{
+	char err[1024];
+	int rc = lost ? 1 : store_finish(w->rt->st, r, to, w->actor, err,
+	    sizeof(err));
+
+	if (rc < 0)
+		log_event(OPRUN_LOG_ERROR, r->id, r->type, r->tenant,
+		    "cannot record the end of the run: %s", err);
+	else
+		log_end(r, to, rc == 1);
+}
+
 int
 worker_run_one(struct worker *w, char *err, size_t errlen)
 {
 	struct run r;
-	int rc = store_claim(w->rt->st, &w->who, refuse_type, w->rt, &r, err,
-	    errlen);
+	enum run_state to;
+	int lost, rc = store_claim(w->rt->st, &w->who, refuse_type, w->rt, &r,
+	    err, errlen);
 
 	if (rc != 1)
 		return rc;
-	execute(w, plugins_find_op(&w->rt->plugins, r.type), &r);
+	to = execute(w, &r, &lost);
+	finish_alone(w, &r, to, lost);
 	run_free(&r);
 	return 1;
+}
+
+long
+worker_drain(struct worker *w, int (*stop)(void *), void *arg, char *err,
+    size_t errlen)
+{
+	struct run r, next;
+	long done = 0;
+	int lost, rc = store_claim(w->rt->st, &w->who, refuse_type, w->rt, &r,
+	    err, errlen);
+
+	while (rc == 1) {
+		enum run_state to = execute(w, &r, &lost);
+
+		done++;
+		if (lost || (stop != NULL && stop(arg))) {
+			finish_alone(w, &r, to, lost);
+			run_free(&r);
+			break;
+		}
+		rc = store_finish_claim(w->rt->st, &r, to, &w->who, refuse_type,
+		    w->rt, &next, &lost, err, errlen);
+		if (rc >= 0)
+			log_end(&r, to, lost);
+		run_free(&r);
+		r = next;
+	}
+	return rc < 0 ? -1 : done;
 }

@@ -26,5 +26,10 @@ struct worker {
 
 void	worker_init(struct worker *w, struct runtime *rt, uint64_t epoch);
 int	worker_run_one(struct worker *w, char *err, size_t errlen);
+/* Runs queued runs until the queue is empty or stop(arg) returns 1
+ * (asked after each run), finishing each run and claiming the next in
+ * one transaction.  Returns how many ran, or -1 (err says why). */
+long	worker_drain(struct worker *w, int (*stop)(void *), void *arg,
+	    char *err, size_t errlen);
 
 #endif
