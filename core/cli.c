@@ -15,6 +15,7 @@
 #include "render.h"
 #include "runtime.h"
 #include "submit.h"
+#include "supervisor.h"
 #include "util.h"
 #include "worker.h"
 
@@ -49,6 +50,7 @@ static const char usage_text[] =
     "  notifications --user U [--unread] [--mark-read ID | --all] [--json]\n"
     "  plugins list [--json] | plugins check FILE.so\n"
     "  config check\n"
+    "  serve\n"
     "  worker [--once]\n"
     "  prune --older-than DAYS\n"
     "  check-store\n"
@@ -968,6 +970,37 @@ cmd_check_store(struct args *a, int argc, char **argv, int i)
 	return rc;
 }
 
+static int
+cmd_serve(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { NULL, 0, NULL } };
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0)
+		return rc;
+	return supervisor_serve(a->config);
+}
+
+/* Internal: started by `oprun serve`, not by people. */
+static int
+cmd_executor(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "epoch", 1, NULL }, { "control-fd", 1, NULL },
+		{ NULL, 0, NULL } };
+	uint64_t epoch, fd;
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0)
+		return rc;
+	if (opt_get(opts, "epoch") == NULL ||
+	    parse_u64(opt_get(opts, "epoch"), UINT64_MAX, &epoch) != 0 ||
+	    opt_get(opts, "control-fd") == NULL ||
+	    parse_u64(opt_get(opts, "control-fd"), 1024, &fd) != 0)
+		return usage_error(a->cmd, "is started by `oprun serve`, with "
+		    "--epoch N --control-fd FD");
+	return executor_main(a->config, epoch, (int)fd);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct args *, int, char **, int);
@@ -977,6 +1010,7 @@ static const struct {
 	{ "notifications", cmd_notifications }, { "plugins", cmd_plugins },
 	{ "config", cmd_config }, { "worker", cmd_worker },
 	{ "prune", cmd_prune }, { "check-store", cmd_check_store },
+	{ "serve", cmd_serve }, { "executor", cmd_executor },
 };
 
 int

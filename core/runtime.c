@@ -12,6 +12,7 @@ runtime_open(struct runtime *rt, const char *config_file, unsigned what,
 	char err[1024];
 
 	memset(rt, 0, sizeof(*rt));
+	rt->wake.fd = -1;
 	if (config_load(config_pick_file(config_file), &rt->cfg, diag) != 0)
 		return -1;
 	log_set_level(rt->cfg.log_level);
@@ -27,6 +28,7 @@ runtime_open(struct runtime *rt, const char *config_file, unsigned what,
 			diag_add(diag, "%s", err);
 			return -1;
 		}
+		wake_init(&rt->wake, rt->cfg.store_path);
 	}
 	return 0;
 }
@@ -35,6 +37,7 @@ void
 runtime_close(struct runtime *rt)
 {
 	plugins_unload(&rt->plugins);
+	wake_close(&rt->wake);
 	store_close(rt->st);
 	diag_free(&rt->refusals);
 	config_free(&rt->cfg);

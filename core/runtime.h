@@ -14,12 +14,14 @@
 #include "loader.h"
 #include "store.h"
 #include "util.h"
+#include "wake.h"
 
 struct runtime {
 	struct config cfg;
 	struct plugin_registry plugins;
 	struct diag refusals;
 	struct store *st;
+	struct wake wake;	/* tells a running `oprun serve` of new runs */
 };
 
 #define RUNTIME_PLUGINS	0x1	/* load the plugin directory */

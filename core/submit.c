@@ -109,6 +109,8 @@ submit_run(struct runtime *rt, const struct submit_request *req,
 	r.created_at = now_ms();
 	rc = store_submit(rt->st, &r, req->actor, res, err, errlen) == 0 ?
 	    0 : -2;
+	if (rc == 0 && !res->deduplicated)
+		wake_notify(&rt->wake);
 out:
 	run_free(&r);
 	return rc;

@@ -1,0 +1,666 @@
+#define _GNU_SOURCE /* signalfd, prctl, SOCK_CLOEXEC */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "runtime.h"
+#include "util.h"
+#include "wake.h"
+#include "worker.h"
+
+#define MAX_EXECUTORS	130	/* 64 live + 64 retiring during a reload */
+#define TICK_BUSY_MS	50	/* deadline and cancel checks, runs active */
+#define TICK_IDLE_MS	1000
+#define CRASH_WINDOW_MS	1000	/* an executor dying this fast is a crash loop */
+
+struct executor {
+	pid_t pid;
+	int fd;			/* control socket: 'w' wake, 's' stop */
+	int retiring;		/* told to stop after its current run */
+	int64_t started_ms;
+};
+
+/* A run the supervisor acts on: its cancel grace, or the kill it did. */
+struct watched {
+	uint64_t id;
+	int32_t pid;
+	int64_t cancel_seen_ms;
+	int killed;
+	enum run_state kill_state;
+	char kill_reason[256];
+};
+
+struct supervisor {
+	struct runtime rt;
+	const char *config_file;
+	uint64_t epoch;
+	int sigfd, wakefd;
+	struct executor ex[MAX_EXECUTORS];
+	size_t nex;
+	struct watched *watch;
+	size_t nwatch;
+	size_t running;		/* runs running at the last tick */
+	int stopping;
+	int64_t stop_deadline_ms;
+	int64_t next_spawn_ms;
+	int crash_streak;
+};
+
+static const char actor[] = "supervisor";
+
+/* ---- resolving runs ---------------------------------------------- */
+
+static int
+op_idempotent(struct supervisor *sv, const char *type)
+{
+	const struct loaded_op *op = plugins_find_op(&sv->rt.plugins, type);
+
+	return op != NULL && (op->op.flags & OPRUN_OP_IDEMPOTENT) != 0;
+}
+
+/* Ends run r, whose executor is gone, as `to` with reason; an interrupted
+ * idempotent run goes back to the queue while attempts remain. */
+static void
+resolve(struct supervisor *sv, const struct run *r, enum run_state to,
+    const char *reason, int retry_allowed)
+{
+	char why[512], err[1024];
+	int rc;
+
+	if (retry_allowed && op_idempotent(sv, r->type) &&
+	    r->attempt < sv->rt.cfg.max_attempts) {
+		to = RUN_QUEUED;
+		snprintf(why, sizeof(why), "%s; queued again (attempt %u of "
+		    "%llu)", reason, r->attempt + 1,
+		    (unsigned long long)sv->rt.cfg.max_attempts);
+	} else {
+		snprintf(why, sizeof(why), "%s", reason);
+	}
+	rc = store_resolve(sv->rt.st, r->id, r->claim_epoch, r->claim_pid, to,
+	    actor, why, err, sizeof(err));
+	if (rc < 0)
+		log_event(OPRUN_LOG_ERROR, r->id, r->type, r->tenant,
+		    "cannot resolve run: %s", err);
+	else if (rc == 0)
+		log_event(to == RUN_QUEUED ? OPRUN_LOG_WARN : OPRUN_LOG_ERROR,
+		    r->id, r->type, r->tenant, "%s: %s", run_state_name(to),
+		    why);
+	if (to == RUN_QUEUED && rc == 0)
+		wake_notify(&sv->rt.wake);
+}
+
+static struct watched *
+watched_find(struct supervisor *sv, uint64_t id)
+{
+	for (size_t i = 0; i < sv->nwatch; i++)
+		if (sv->watch[i].id == id)
+			return &sv->watch[i];
+	return NULL;
+}
+
+static struct watched *
+watched_get(struct supervisor *sv, const struct run *r)
+{
+	struct watched *w = watched_find(sv, r->id);
+
+	if (w != NULL)
+		return w;
+	sv->watch = xrealloc(sv->watch, (sv->nwatch + 1) * sizeof(*w));
+	w = &sv->watch[sv->nwatch++];
+	memset(w, 0, sizeof(*w));
+	w->id = r->id;
+	w->pid = r->claim_pid;
+	return w;
+}
+
+/* Forgets watched runs that are no longer running. */
+static void
+watched_prune(struct supervisor *sv, const struct run *running, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < sv->nwatch; i++) {
+		size_t j;
+
+		for (j = 0; j < n && running[j].id != sv->watch[i].id; j++)
+			;
+		if (j < n)
+			sv->watch[kept++] = sv->watch[i];
+	}
+	sv->nwatch = kept;
+}
+
+static int
+list_running(struct supervisor *sv, struct run **runs, size_t *n)
+{
+	struct run_filter f = { .has_state = 1, .state = RUN_RUNNING,
+		.limit = 100000 };
+	char err[1024];
+
+	if (store_list_runs(sv->rt.st, &f, runs, n, err, sizeof(err)) != 0) {
+		log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+claimant_alive(const struct run *r)
+{
+	uint64_t start;
+
+	return r->claim_pid > 0 && proc_start_time(r->claim_pid, &start) == 0 &&
+	    start == r->claim_start;
+}
+
+/* Runs left running by a runner that is gone: requeued or failed. */
+static void
+recover_interrupted(struct supervisor *sv)
+{
+	struct run *runs;
+	size_t n;
+
+	if (list_running(sv, &runs, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (runs[i].claim_epoch != sv->epoch && !claimant_alive(&runs[i]))
+			resolve(sv, &runs[i], RUN_FAILED,
+			    "interrupted by runner restart", 1);
+	store_runs_free(runs, n);
+}
+
+/* ---- executors --------------------------------------------------- */
+
+static void
+exec_executor(struct supervisor *sv, int fd, pid_t parent)
+{
+	char epoch[32], fdtext[16];
+	sigset_t none;
+
+	/* Executors die with the supervisor, never outlive it claiming. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(fd, 3) != 3)
+		_exit(1);
+	snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)sv->epoch);
+	snprintf(fdtext, sizeof(fdtext), "3");
+	execl("/proc/self/exe", "oprun", "-c", sv->rt.cfg.file, "executor",
+	    "--epoch", epoch, "--control-fd", fdtext, (char *)NULL);
+	_exit(127);
+}
+
+static int
+spawn_one(struct supervisor *sv)
+{
+	struct executor *e = &sv->ex[sv->nex];
+	pid_t parent = getpid(), pid;
+	int sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(sp[0]);
+		exec_executor(sv, sp[1], parent);
+	}
+	close(sp[1]);
+	if (pid < 0) {
+		close(sp[0]);
+		return -1;
+	}
+	memset(e, 0, sizeof(*e));
+	e->pid = pid;
+	e->fd = sp[0];
+	e->started_ms = monotonic_ms();
+	sv->nex++;
+	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "executor %ld started",
+	    (long)pid);
+	return 0;
+}
+
+static size_t
+live_executors(const struct supervisor *sv)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sv->nex; i++)
+		n += !sv->ex[i].retiring;
+	return n;
+}
+
+static void
+spawn_missing(struct supervisor *sv)
+{
+	if (sv->stopping || monotonic_ms() < sv->next_spawn_ms)
+		return;
+	while (live_executors(sv) < sv->rt.cfg.executors &&
+	    sv->nex < MAX_EXECUTORS) {
+		if (spawn_one(sv) != 0) {
+			log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "cannot start "
+			    "an executor: %s", strerror(errno));
+			sv->next_spawn_ms = monotonic_ms() + 1000;
+			return;
+		}
+	}
+}
+
+static void
+tell(struct executor *e, char what)
+{
+	if (e->fd >= 0)
+		(void)send(e->fd, &what, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void
+tell_all(struct supervisor *sv, char what)
+{
+	for (size_t i = 0; i < sv->nex; i++) {
+		if (what == 's')
+			sv->ex[i].retiring = 1;
+		tell(&sv->ex[i], what);
+	}
+}
+
+static void
+describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		snprintf(buf, len, "executor killed: SIGKILL");
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "executor crashed: SIG%s",
+		    sigabbrev_np(WTERMSIG(status)) ?
+		    sigabbrev_np(WTERMSIG(status)) : "?");
+	else
+		snprintf(buf, len, "executor exited with status %d",
+		    WEXITSTATUS(status));
+}
+
+/* Resolves every run the dead executor pid still held. */
+static void
+resolve_orphans(struct supervisor *sv, pid_t pid, int status)
+{
+	struct run *runs;
+	size_t n;
+	char why[256];
+
+	if (list_running(sv, &runs, &n) != 0)
+		return;
+	describe_exit(status, why, sizeof(why));
+	for (size_t i = 0; i < n; i++) {
+		const struct run *r = &runs[i];
+		struct watched *w;
+
+		if (r->claim_pid != pid || r->claim_epoch != sv->epoch)
+			continue;
+		w = watched_find(sv, r->id);
+		if (w != NULL && w->killed)
+			resolve(sv, r, w->kill_state, w->kill_reason, 0);
+		else if (sv->stopping)
+			resolve(sv, r, RUN_FAILED,
+			    "interrupted by runner shutdown", 1);
+		else
+			resolve(sv, r, RUN_FAILED, why, 1);
+	}
+	store_runs_free(runs, n);
+}
+
+static void
+forget_executor(struct supervisor *sv, size_t i, int status)
+{
+	struct executor *e = &sv->ex[i];
+	int64_t lived = monotonic_ms() - e->started_ms;
+	char why[256];
+
+	describe_exit(status, why, sizeof(why));
+	log_event(e->retiring && WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+	    OPRUN_LOG_INFO : OPRUN_LOG_WARN, 0, NULL, NULL, "executor %ld "
+	    "ended: %s", (long)e->pid, why);
+	if (!e->retiring && lived < CRASH_WINDOW_MS) {
+		/* Back off instead of respawning a crash loop at full speed. */
+		sv->crash_streak++;
+		sv->next_spawn_ms = monotonic_ms() +
+		    (sv->crash_streak > 10 ? 10 : sv->crash_streak) * 500;
+	} else {
+		sv->crash_streak = 0;
+	}
+	close(e->fd);
+	sv->ex[i] = sv->ex[--sv->nex];
+}
+
+static void
+reap(struct supervisor *sv)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		resolve_orphans(sv, pid, status);
+		for (size_t i = 0; i < sv->nex; i++) {
+			if (sv->ex[i].pid == pid) {
+				forget_executor(sv, i, status);
+				break;
+			}
+		}
+	}
+	spawn_missing(sv);
+}
+
+/* ---- deadlines and cancels --------------------------------------- */
+
+static void
+kill_run(struct supervisor *sv, struct watched *w, enum run_state state,
+    const char *reason)
+{
+	w->killed = 1;
+	w->kill_state = state;
+	snprintf(w->kill_reason, sizeof(w->kill_reason), "%s", reason);
+	log_event(OPRUN_LOG_WARN, w->id, NULL, NULL, "stopping executor %ld: "
+	    "%s", (long)w->pid, reason);
+	kill(w->pid, SIGKILL);
+	(void)sv;
+}
+
+/* Enforces run r's deadline and any cancel request on it. */
+static void
+enforce_run(struct supervisor *sv, const struct run *r, int64_t now)
+{
+	int64_t grace = (int64_t)sv->rt.cfg.cancel_grace_s * 1000;
+	struct watched *w = watched_get(sv, r);
+	char why[256], err[1024];
+	long limit_s = (long)((r->deadline_ms - r->started_at + 500) / 1000);
+
+	if (w->killed)
+		return;
+	if (r->deadline_ms != 0 && now >= r->deadline_ms) {
+		snprintf(why, sizeof(why), "timed out after %ld s", limit_s);
+		if (now >= r->deadline_ms + grace) {
+			kill_run(sv, w, RUN_FAILED, why);
+		} else if (!(r->flags & RUN_FLAG_CANCEL_REQUESTED)) {
+			strncat(why, "; cancel requested", sizeof(why) -
+			    strlen(why) - 1);
+			if (store_request_cancel(sv->rt.st, r->id, actor, why,
+			    err, sizeof(err)) != 0)
+				log_event(OPRUN_LOG_ERROR, r->id, r->type,
+				    r->tenant, "%s", err);
+		}
+		return;
+	}
+	if (!(r->flags & RUN_FLAG_CANCEL_REQUESTED))
+		return;
+	if (w->cancel_seen_ms == 0)
+		w->cancel_seen_ms = now;
+	if (now - w->cancel_seen_ms >= grace) {
+		snprintf(why, sizeof(why), "canceled; the operation did not "
+		    "stop within %llu s of the cancel request, so its executor "
+		    "was stopped", (unsigned long long)sv->rt.cfg.cancel_grace_s);
+		kill_run(sv, w, RUN_CANCELED, why);
+	}
+}
+
+static void
+tick(struct supervisor *sv)
+{
+	int64_t now = now_ms();
+	struct run *runs;
+	size_t n;
+
+	if (list_running(sv, &runs, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (runs[i].claim_epoch == sv->epoch)
+			enforce_run(sv, &runs[i], now);
+		else if (!claimant_alive(&runs[i]))
+			resolve(sv, &runs[i], RUN_FAILED,
+			    "interrupted by runner restart", 1);
+	}
+	watched_prune(sv, runs, n);
+	sv->running = n;
+	store_runs_free(runs, n);
+}
+
+/* ---- signals and reload ------------------------------------------ */
+
+static int
+open_signals(struct supervisor *sv)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	sv->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return sv->sigfd < 0 ? -1 : 0;
+}
+
+/* Checks a configuration the way `config check` does: every problem. */
+static int
+open_checked(struct runtime *rt, const char *file, unsigned what)
+{
+	struct diag d = { 0 };
+	int rc = runtime_open(rt, file, what, &d);
+
+	if (rc == 0) {
+		for (size_t i = 0; i < rt->refusals.n; i++)
+			log_event(OPRUN_LOG_WARN, 0, NULL, NULL, "%s",
+			    rt->refusals.lines[i]);
+		plugins_check_config(&rt->plugins, &rt->cfg, &d);
+	}
+	for (size_t i = 0; i < d.n; i++)
+		log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "%s", d.lines[i]);
+	if (d.n > 0 && rc == 0)
+		rc = -1;
+	diag_free(&d);
+	if (rc != 0)
+		runtime_close(rt);
+	return rc;
+}
+
+/* SIGHUP: a new config and plugin registry; executors are replaced so
+ * new and replaced plugin files take effect in new processes. */
+static void
+reload(struct supervisor *sv)
+{
+	struct runtime fresh;
+
+	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "reloading %s",
+	    sv->config_file);
+	if (open_checked(&fresh, sv->config_file, RUNTIME_PLUGINS) != 0) {
+		log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "reload refused: the "
+		    "configuration above has problems; still running the old "
+		    "one");
+		return;
+	}
+	/* The store and its wake socket stay; config and plugins change. */
+	plugins_unload(&sv->rt.plugins);
+	diag_free(&sv->rt.refusals);
+	config_free(&sv->rt.cfg);
+	sv->rt.cfg = fresh.cfg;
+	sv->rt.plugins = fresh.plugins;
+	sv->rt.refusals = fresh.refusals;
+	log_set_level(sv->rt.cfg.log_level);
+	tell_all(sv, 's');
+	sv->next_spawn_ms = 0;
+	spawn_missing(sv);
+}
+
+static void
+begin_stop(struct supervisor *sv)
+{
+	if (sv->stopping)
+		return;
+	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "stopping: letting running "
+	    "runs finish for up to %llu s",
+	    (unsigned long long)sv->rt.cfg.shutdown_grace_s);
+	sv->stopping = 1;
+	sv->stop_deadline_ms = monotonic_ms() +
+	    (int64_t)sv->rt.cfg.shutdown_grace_s * 1000;
+	tell_all(sv, 's');
+}
+
+static void
+handle_signals(struct supervisor *sv)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sv->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(sv);
+		else if (si.ssi_signo == SIGHUP && !sv->stopping)
+			reload(sv);
+		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			begin_stop(sv);
+	}
+}
+
+/* ---- the loop ---------------------------------------------------- */
+
+static void
+loop(struct supervisor *sv)
+{
+	while (!(sv->stopping && sv->nex == 0)) {
+		struct pollfd pfd[2] = { { sv->sigfd, POLLIN, 0 },
+			{ sv->wakefd, POLLIN, 0 } };
+		int timeout = sv->running > 0 || sv->stopping ? TICK_BUSY_MS :
+		    TICK_IDLE_MS;
+
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents & POLLIN)
+			handle_signals(sv);
+		if ((pfd[1].revents & POLLIN) && wake_drain(sv->wakefd) > 0) {
+			tell_all(sv, 'w');
+			sv->running = 1; /* check soon: a run is starting */
+		}
+		if (sv->stopping && monotonic_ms() >= sv->stop_deadline_ms)
+			for (size_t i = 0; i < sv->nex; i++)
+				kill(sv->ex[i].pid, SIGKILL);
+		tick(sv);
+		spawn_missing(sv);
+	}
+}
+
+int
+supervisor_serve(const char *config_file)
+{
+	struct supervisor sv;
+	char err[1024];
+
+	memset(&sv, 0, sizeof(sv));
+	sv.config_file = config_pick_file(config_file);
+	if (open_checked(&sv.rt, sv.config_file,
+	    RUNTIME_PLUGINS | RUNTIME_STORE) != 0) {
+		fprintf(stderr, "oprun serve: refusing to start; fix the "
+		    "problems above (`oprun config check` lists them)\n");
+		return EXIT_USAGE;
+	}
+	sv.epoch = (uint64_t)now_ms();
+	sv.wakefd = wake_listen(&sv.rt.wake, err, sizeof(err));
+	if (sv.wakefd < 0 || open_signals(&sv) != 0) {
+		fprintf(stderr, "oprun serve: %s\n", sv.wakefd < 0 ? err :
+		    strerror(errno));
+		runtime_close(&sv.rt);
+		return EXIT_RUNTIME;
+	}
+	recover_interrupted(&sv);
+	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "serving store %s with %llu "
+	    "executors", sv.rt.cfg.store_path,
+	    (unsigned long long)sv.rt.cfg.executors);
+	spawn_missing(&sv);
+	loop(&sv);
+	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "stopped");
+	close(sv.sigfd);
+	close(sv.wakefd);
+	free(sv.watch);
+	runtime_close(&sv.rt);
+	return 0;
+}
+
+/* ---- executor side ----------------------------------------------- */
+
+struct control {
+	int fd;
+	int stop;
+};
+
+/* Reads what the supervisor said; EOF means it is gone: stop. */
+static void
+read_control(struct control *c)
+{
+	char buf[64];
+	ssize_t n;
+
+	while ((n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				c->stop = 1;
+			return;
+		}
+		if (memchr(buf, 's', (size_t)n) != NULL)
+			c->stop = 1;
+	}
+	c->stop = 1;
+}
+
+static int
+control_stop(void *arg)
+{
+	struct control *c = arg;
+
+	read_control(c);
+	return c->stop;
+}
+
+int
+executor_main(const char *config_file, uint64_t epoch, int control_fd)
+{
+	struct control ctl = { control_fd, 0 };
+	struct runtime rt;
+	struct worker w;
+	struct diag d = { 0 };
+	char err[1024];
+	int rc = 0;
+
+	if (runtime_open(&rt, config_file, RUNTIME_PLUGINS | RUNTIME_STORE,
+	    &d) != 0) {
+		log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "executor: %s",
+		    d.n ? d.lines[0] : "cannot start");
+		diag_free(&d);
+		return EXIT_RUNTIME;
+	}
+	worker_init(&w, &rt, epoch);
+	while (!ctl.stop) {
+		struct pollfd pfd = { control_fd, POLLIN, 0 };
+
+		if (worker_drain(&w, control_stop, &ctl, err, sizeof(err)) < 0) {
+			log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "executor: %s",
+			    err);
+			rc = EXIT_RUNTIME;
+			break;
+		}
+		/* Idle: the supervisor wakes us; the timeout is a fallback. */
+		if (!ctl.stop && poll(&pfd, 1, 5000) > 0)
+			read_control(&ctl);
+	}
+	runtime_close(&rt);
+	return rc;
+}
