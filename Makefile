@@ -26,10 +26,10 @@ PLUGIN_FLAGS = -fPIC -fvisibility=hidden -shared -Wl,-z,defs
 CORE_SRC = core/util.c core/log.c core/run.c core/identity.c \
 	   core/config.c core/store.c core/loader.c core/hostapi.c \
 	   core/runtime.c core/submit.c core/worker.c core/render.c \
-	   core/cli.c
+	   core/wake.c core/supervisor.c core/cli.c
 CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
 
-TEST_PLUGINS = instant items slow crash badabi nosym kvconfig
+TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record
 TEST_PLUGIN_SO = $(TEST_PLUGINS:%=$(BUILD)/test-plugins/%.so)
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
