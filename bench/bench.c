@@ -12,6 +12,12 @@
  *       `oprun runs --tenant T --limit 50` calls) at 10k, 100k and 1M runs
  *   (e) store bytes per run (200-byte payload, run finished)
  *   (f) peak RSS and peak RssAnon of the `oprun worker` process
+ *   (g) runs/s of `oprun serve` draining pre-queued instant runs with 1,
+ *       2 and 4 executors, relaxed and durable (claim, run, finish with
+ *       notifications; the submits are not timed)
+ *   (h) submit -> running latency on an idle `oprun serve`
+ *   (i) CPU of the idle supervisor and executors
+ *   (j) peak RSS and RssAnon of the supervisor and of one executor
  *
  * Usage: bench --oprun PATH --plugins DIR [--rounds N] [--quick]
  */
@@ -68,7 +74,7 @@ die(const char *what)
 
 /* A fresh directory with a config and a plugin directory. */
 static void
-make_env(char *dir, size_t len, int durable)
+make_env_executors(char *dir, size_t len, int durable, int executors)
 {
 	char cmd[1024], path[600];
 	FILE *f;
@@ -86,10 +92,16 @@ make_env(char *dir, size_t len, int durable)
 	if (f == NULL)
 		die("cannot write config");
 	fprintf(f, "[store]\npath = store\nmap_size_mb = 65536\n"
-	    "durability = %s\n[runner]\nplugin_dir = plugins\n[log]\n"
-	    "level = warn\n[tenant t0]\n[tenant t1]\n[tenant t2]\n"
-	    "[tenant t3]\n", durable ? "full" : "relaxed");
+	    "durability = %s\n[runner]\nplugin_dir = plugins\nexecutors = %d\n"
+	    "[log]\nlevel = warn\n[tenant t0]\n[tenant t1]\n[tenant t2]\n"
+	    "[tenant t3]\n", durable ? "full" : "relaxed", executors);
 	fclose(f);
+}
+
+static void
+make_env(char *dir, size_t len, int durable)
+{
+	make_env_executors(dir, len, durable, 2);
 }
 
 static void
@@ -353,6 +365,281 @@ row(const char *name, double *v, const char *unit, const char *note)
 	fflush(stdout);
 }
 
+/* ---- oprun serve: (g) throughput, (h) latency, (i) idle CPU, (j) memory */
+
+static pid_t
+start_serve(const char *dir)
+{
+	char cfg[600];
+	pid_t pid;
+
+	snprintf(cfg, sizeof(cfg), "%s/oprun.ini", dir);
+	pid = fork();
+	if (pid == 0) {
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(126);
+		execl(oprun_bin, oprun_bin, "-c", cfg, "serve", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void
+stop_serve(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+}
+
+static int
+store_busy(struct runtime *rt)
+{
+	struct run_filter f = { .has_state = 1, .state = RUN_QUEUED,
+		.limit = 1 };
+	struct run *runs;
+	size_t n, total;
+	char err[256];
+
+	if (store_list_runs(rt->st, &f, &runs, &n, err, sizeof(err)) != 0)
+		die(err);
+	store_runs_free(runs, n);
+	total = n;
+	f.state = RUN_RUNNING;
+	if (store_list_runs(rt->st, &f, &runs, &n, err, sizeof(err)) != 0)
+		die(err);
+	store_runs_free(runs, n);
+	return total + n > 0;
+}
+
+/* Pids of pid's children (the executors). */
+static int
+children_of(pid_t parent, pid_t *out, int max)
+{
+	char cmd[128], line[64];
+	int n = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "pgrep -P %ld", (long)parent);
+	if ((p = popen(cmd, "r")) == NULL)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), p) != NULL)
+		out[n++] = (pid_t)atol(line);
+	pclose(p);
+	return n;
+}
+
+static void
+sample_mem(pid_t pid, struct peak_mem *pk)
+{
+	char path[64], buf[4096];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	if (status_kb(buf, "RssAnon:") > pk->anon_kb)
+		pk->anon_kb = status_kb(buf, "RssAnon:");
+	if (status_kb(buf, "VmHWM:") > pk->rss_kb)
+		pk->rss_kb = status_kb(buf, "VmHWM:");
+}
+
+/* Seconds from the first claim to the last finish of runs 1..n, from
+ * the runs' own timestamps: the executors' start-up is not counted. */
+static double
+drain_seconds(struct runtime *rt, unsigned long n)
+{
+	int64_t first = INT64_MAX, last = 0;
+	char err[256];
+
+	for (uint64_t id = 1; id <= n; id++) {
+		struct run r;
+
+		if (id > 16 && id + 64 < n)
+			continue; /* claimed oldest first: ends suffice */
+		if (store_get_run(rt->st, id, &r, err, sizeof(err)) != 0)
+			die(err);
+		if (r.started_at != 0 && r.started_at < first)
+			first = r.started_at;
+		if (r.finished_at > last)
+			last = r.finished_at;
+		run_free(&r);
+	}
+	return (double)(last - first + 1) / 1e3;
+}
+
+/* (g)+(j): runs/s of serve draining n pre-queued instant runs. */
+static double
+round_serve(int executors, int durable, unsigned long n,
+    struct peak_mem *sup, struct peak_mem *exe)
+{
+	struct timespec pause = { 0, 2 * 1000 * 1000 };
+	struct runtime rt;
+	char dir[256];
+	double t0, secs;
+	pid_t pid, kids[8];
+
+	make_env_executors(dir, sizeof(dir), durable, executors);
+	open_env(&rt, dir);
+	submit_n(&rt, n, 5, 0, "test-instant");
+	t0 = now_s();
+	pid = start_serve(dir);
+	while (store_busy(&rt)) {
+		int k = children_of(pid, kids, 8);
+
+		sample_mem(pid, sup);
+		if (k > 0)
+			sample_mem(kids[0], exe);
+		nanosleep(&pause, NULL);
+	}
+	secs = drain_seconds(&rt, n);
+	(void)t0;
+	stop_serve(pid);
+	runtime_close(&rt);
+	remove_env(dir);
+	return (double)n / secs;
+}
+
+static long
+cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	/* Fields 14 and 15 (utime, stime) after the command name. */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu "
+	    "%lu", &ut, &st) != 2)
+		return 0;
+	return (long)(ut + st);
+}
+
+/* (h) submit -> running latency on an idle runner, (i) idle CPU. */
+static void
+bench_serve_latency(void)
+{
+	struct timespec pause = { 0, 100 * 1000 }, gap = { 0, 20000000 };
+	double lat[200], idle_s = quick ? 3 : 10;
+	struct runtime rt;
+	char dir[256], err[256];
+	pid_t pid, kids[8];
+	long before = 0, after = 0;
+	int k, samples = quick ? 50 : 200;
+
+	make_env(dir, sizeof(dir), 0);
+	open_env(&rt, dir);
+	pid = start_serve(dir);
+	sleep(1);
+	for (int i = 0; i < samples; i++) {
+		struct submit_request req = { .type = "test-instant",
+			.tenant = "t0", .initiator = "bench", .actor = "bench" };
+		struct store_submit_result res;
+		char payload[64];
+		double t0;
+		struct run r;
+
+		snprintf(payload, sizeof(payload), "{\"lat\":%d}", i);
+		req.payload = payload;
+		t0 = now_s();
+		if (submit_run(&rt, &req, &res, err, sizeof(err)) != 0)
+			die(err);
+		for (int spin = 0; spin < 50000; spin++) {
+			int started;
+
+			if (store_get_run(rt.st, res.id, &r, err,
+			    sizeof(err)) != 0)
+				die(err);
+			started = r.state != RUN_QUEUED;
+			run_free(&r);
+			if (started)
+				break;
+			nanosleep(&pause, NULL);
+		}
+		lat[i] = (now_s() - t0) * 1e3;
+		nanosleep(&gap, NULL);
+	}
+	qsort(lat, (size_t)samples, sizeof(double), cmp_double);
+	printf("| %-46s | %10.2f ms | p99 %.2f ms; target median < 5 ms |\n",
+	    "(h) submit -> running, idle runner, median", lat[samples / 2],
+	    lat[samples * 99 / 100]);
+	sleep(1);
+	k = children_of(pid, kids, 8);
+	before = cpu_ticks(pid);
+	for (int i = 0; i < k; i++)
+		before += cpu_ticks(kids[i]);
+	{
+		struct timespec idle = { (time_t)idle_s, 0 };
+
+		nanosleep(&idle, NULL);
+	}
+	after = cpu_ticks(pid);
+	for (int i = 0; i < k; i++)
+		after += cpu_ticks(kids[i]);
+	printf("| %-46s | %10.3f %% | %d processes over %.0f s; target < 1 %% |\n",
+	    "(i) idle CPU, supervisor + executors", 100.0 *
+	    (double)(after - before) / (double)sysconf(_SC_CLK_TCK) / idle_s,
+	    k + 1, idle_s);
+	fflush(stdout);
+	stop_serve(pid);
+	runtime_close(&rt);
+	remove_env(dir);
+}
+
+static void
+bench_serve(void)
+{
+	static const int execs[3] = { 1, 2, 4 };
+	struct peak_mem sup = { 0, 0 }, exe = { 0, 0 };
+	double v[16], ref[16];
+	char name[80], note[160];
+
+	for (int d = 0; d < 2; d++) {
+		unsigned long n = d ? (quick ? 500 : 3000) :
+		    (quick ? 5000 : 30000);
+
+		for (int e = 0; e < 3; e++) {
+			for (int r = 0; r < rounds; r++) {
+				v[r] = round_serve(execs[e], d, n, &sup, &exe);
+				if (d && e == 1)
+					ref[r] = round_raw_lmdb(1, 500);
+			}
+			snprintf(name, sizeof(name), "(g) serve runs/s, %s, %d "
+			    "executor%s", d ? "durable" : "relaxed", execs[e],
+			    execs[e] > 1 ? "s" : "");
+			if (d && e == 1)
+				snprintf(note, sizeof(note), "one durable LMDB "
+				    "txn: %.0f/s, ratio %.2f; target >= 3000/s",
+				    median(ref, rounds), median(v, rounds) /
+				    median(ref, rounds));
+			else
+				snprintf(note, sizeof(note), "%s",
+				    !d && e == 1 ? "target >= 20000/s" : "");
+			row(name, v, "/s", note);
+		}
+	}
+	printf("| %-46s | %10.1f MiB | RssAnon %.1f MiB (target < 16 MiB) |\n",
+	    "(j) supervisor peak RSS", (double)sup.rss_kb / 1024,
+	    (double)sup.anon_kb / 1024);
+	printf("| %-46s | %10.1f MiB | RssAnon %.1f MiB (target < 16 MiB) |\n",
+	    "(j) one executor peak RSS", (double)exe.rss_kb / 1024,
+	    (double)exe.anon_kb / 1024);
+	bench_serve_latency();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -407,5 +694,6 @@ main(int argc, char **argv)
 	    "(f) oprun worker peak RSS", median(rss, rounds),
 	    median(anon, rounds));
 	bench_listing();
+	bench_serve();
 	return 0;
 }
