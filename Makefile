@@ -38,7 +38,7 @@ UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 .PHONY: all deps test test-asan test-suites asan-build clang-build bench demo install \
 	clean
 
-all: $(BUILD)/oprun $(TEST_PLUGIN_SO) $(BUILD)/oprun-plugin.pc
+all: $(BUILD)/oprun $(TEST_PLUGIN_SO)
 
 $(BUILD)/obj/%.o: core/%.c core/*.h include/oprun/plugin.h
 	@mkdir -p $(@D)
@@ -61,10 +61,6 @@ $(BUILD)/tools/%: tests/tools/%.c $(CORE_OBJ)
 
 $(BUILD)/bench: bench/bench.c $(CORE_OBJ)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
-
-$(BUILD)/oprun-plugin.pc: conf/oprun-plugin.pc.in
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
 # Installs the Debian packages the build and tests need (as root), or
 # prints the one command to run.
@@ -115,9 +111,12 @@ install: all
 	install -m 755 $(BUILD)/oprun $(DESTDIR)$(PREFIX)/bin/oprun
 	install -m 644 include/oprun/plugin.h \
 	  $(DESTDIR)$(PREFIX)/include/oprun/plugin.h
-	install -m 644 $(BUILD)/oprun-plugin.pc \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/oprun-plugin.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' conf/oprun-plugin.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/oprun-plugin.pc
 	install -m 644 conf/oprun.ini $(DESTDIR)$(PREFIX)/etc/oprun/oprun.ini
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed -e 's|/usr/local|$(PREFIX)|g' conf/oprun.service \
+	  > $(DESTDIR)$(PREFIX)/lib/systemd/system/oprun.service
 
 clean:
 	rm -rf $(BUILD)
