@@ -890,7 +890,7 @@ start_run(struct store *st, MDB_txn *txn, const struct store_claimant *who,
  */
 static int
 claim_in_txn(struct store *st, MDB_txn *txn, const struct store_claimant *who,
-    store_refuse_fn refuse, void *arg, struct run *out)
+    store_refuse_fn refuse, void *arg, int batch_only, struct run *out)
 {
 	struct running_count running = { 0 };
 	uint64_t after = 0;
@@ -920,6 +920,13 @@ claim_in_txn(struct store *st, MDB_txn *txn, const struct store_claimant *who,
 			run_free(out);
 			continue;
 		}
+		if (batch_only && (who->batchable == NULL ||
+		    !who->batchable(out->type, arg))) {
+			/* Keep strict oldest-first order: end the batch. */
+			run_free(out);
+			rc = MDB_NOTFOUND;
+			break;
+		}
 		rc = start_run(st, txn, who, arg, out);
 		if (rc != 0)
 			run_free(out);
@@ -929,31 +936,66 @@ claim_in_txn(struct store *st, MDB_txn *txn, const struct store_claimant *who,
 	return rc;
 }
 
+/* Claims up to max runs into out (the first any claimable run, the rest
+ * only batchable ones); *n gets how many.  LMDB code or 0. */
+static int
+claim_many_in_txn(struct store *st, MDB_txn *txn,
+    const struct store_claimant *who, store_refuse_fn refuse, void *arg,
+    struct run *out, size_t max, size_t *n)
+{
+	int rc = 0;
+
+	for (*n = 0; *n < max; (*n)++) {
+		rc = claim_in_txn(st, txn, who, refuse, arg, *n > 0, &out[*n]);
+		if (rc != 0)
+			break;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (rc != 0) {
+		store_runs_free_array(out, *n);
+		*n = 0;
+	}
+	return rc;
+}
+
+int
+store_claim_many(struct store *st, const struct store_claimant *who,
+    store_refuse_fn refuse, void *arg, struct run *out, size_t max,
+    size_t *n, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc;
+
+	*n = 0;
+	if (txn_begin(st, 0, &txn, err, errlen) != 0)
+		return -1;
+	rc = claim_many_in_txn(st, txn, who, refuse, arg, out, max, n);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return lmdb_err(st, rc, "claim", err, errlen);
+	}
+	/* Commits even with nothing claimed: refused runs were failed. */
+	if (txn_commit(st, txn, err, errlen) != 0) {
+		store_runs_free_array(out, *n);
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_claim(struct store *st, const struct store_claimant *who,
     store_refuse_fn refuse, void *arg, struct run *out, char *err,
     size_t errlen)
 {
-	MDB_txn *txn;
-	int rc;
+	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	if (txn_begin(st, 0, &txn, err, errlen) != 0)
+	if (store_claim_many(st, who, refuse, arg, out, 1, &n, err,
+	    errlen) != 0)
 		return -1;
-	rc = claim_in_txn(st, txn, who, refuse, arg, out);
-	if (rc == MDB_NOTFOUND) {
-		/* Runs failed for lack of a plugin must still be saved. */
-		return txn_commit(st, txn, err, errlen) == 0 ? 0 : -1;
-	}
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return lmdb_err(st, rc, "claim", err, errlen);
-	}
-	if (txn_commit(st, txn, err, errlen) != 0) {
-		run_free(out);
-		return -1;
-	}
-	return 1;
+	return n == 1 ? 1 : 0;
 }
 
 /* Copies what the executor reports onto the stored record. */
@@ -1062,33 +1104,55 @@ store_finish(struct store *st, const struct run *r, enum run_state to,
 }
 
 int
+store_finish_many(struct store *st, const struct run *done,
+    const enum run_state *to, size_t ndone, int *lost,
+    const struct store_claimant *who, store_refuse_fn refuse, void *arg,
+    struct run *next, size_t max, size_t *nnext, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc = 0;
+
+	*nnext = 0;
+	if (txn_begin(st, 0, &txn, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < ndone && rc == 0; i++) {
+		rc = finish_in_txn(st, txn, &done[i], to[i], who->actor);
+		lost[i] = rc == 1;
+		if (rc == 1)
+			rc = 0;
+		else if (rc != 0)
+			transition_err(st, rc, &done[i], to[i], err, errlen);
+	}
+	if (rc == 0 && max > 0) {
+		rc = claim_many_in_txn(st, txn, who, refuse, arg, next, max,
+		    nnext);
+		if (rc != 0)
+			lmdb_err(st, rc, "claim", err, errlen);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	if (txn_commit(st, txn, err, errlen) != 0) {
+		store_runs_free_array(next, *nnext);
+		*nnext = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int
 store_finish_claim(struct store *st, const struct run *r, enum run_state to,
     const struct store_claimant *who, store_refuse_fn refuse, void *arg,
     struct run *next, int *lost, char *err, size_t errlen)
 {
-	MDB_txn *txn;
-	int rc;
+	size_t n;
 
 	memset(next, 0, sizeof(*next));
-	if (txn_begin(st, 0, &txn, err, errlen) != 0)
+	if (store_finish_many(st, r, &to, 1, lost, who, refuse, arg, next, 1,
+	    &n, err, errlen) != 0)
 		return -1;
-	rc = finish_in_txn(st, txn, r, to, who->actor);
-	if (rc != 0 && rc != 1) {
-		mdb_txn_abort(txn);
-		return transition_err(st, rc, r, to, err, errlen);
-	}
-	*lost = rc == 1;
-	rc = claim_in_txn(st, txn, who, refuse, arg, next);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		return lmdb_err(st, rc, "claim", err, errlen);
-	}
-	if (txn_commit(st, txn, err, errlen) != 0) {
-		if (rc == 0)
-			run_free(next);
-		return -1;
-	}
-	return rc == 0 ? 1 : 0;
+	return n == 1 ? 1 : 0;
 }
 
 int
@@ -1222,6 +1286,13 @@ store_get_run(struct store *st, uint64_t id, struct run *out, char *err,
 	if (rc != 0)
 		return lmdb_err(st, rc, "read run", err, errlen);
 	return 0;
+}
+
+void
+store_runs_free_array(struct run *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		run_free(&runs[i]);
 }
 
 void

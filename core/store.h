@@ -64,6 +64,9 @@ struct store_claimant {
 	int64_t (*timeout_ms)(const char *type, void *arg);
 	uint32_t (*tenant_cap)(const char *tenant, void *arg);
 	uint32_t global_cap;	/* most runs running at once, 0 = no cap */
+	/* May this type be claimed ahead, in a batch, before it starts?
+	 * Only for idempotent operations: a crash requeues them. */
+	int (*batchable)(const char *type, void *arg);
 };
 
 /* Returns NULL when this process can run TYPE, else the reason it cannot
@@ -77,6 +80,13 @@ typedef const char *(*store_refuse_fn)(const char *type, void *arg);
 int	store_claim(struct store *st, const struct store_claimant *who,
 	    store_refuse_fn refuse, void *arg, struct run *out, char *err,
 	    size_t errlen);
+
+/* Claims up to max runs into out in one transaction: the first as
+ * store_claim does, the following ones only while the oldest claimable
+ * run is batchable.  *n gets how many (0: none).  Returns 0 or -1. */
+int	store_claim_many(struct store *st, const struct store_claimant *who,
+	    store_refuse_fn refuse, void *arg, struct run *out, size_t max,
+	    size_t *n, char *err, size_t errlen);
 
 /* Saves r's counts and failures on the running run r->id and reports in
  * *cancel_requested whether someone asked to cancel it.  Returns 1 if the
@@ -97,6 +107,16 @@ int	store_finish(struct store *st, const struct run *r, enum run_state to,
 int	store_finish_claim(struct store *st, const struct run *r,
 	    enum run_state to, const struct store_claimant *who,
 	    store_refuse_fn refuse, void *arg, struct run *next, int *lost,
+	    char *err, size_t errlen);
+
+/* Group commit: finishes ndone runs (done[i] ends as to[i]; lost[i] is
+ * set if it was no longer its claimant's) and claims up to max next runs
+ * as store_claim_many does, all in one transaction.  Returns 0 or -1
+ * (nothing written). */
+int	store_finish_many(struct store *st, const struct run *done,
+	    const enum run_state *to, size_t ndone, int *lost,
+	    const struct store_claimant *who, store_refuse_fn refuse,
+	    void *arg, struct run *next, size_t max, size_t *nnext,
 	    char *err, size_t errlen);
 
 /* Cancels run id: a queued run becomes canceled at once; a running one is
@@ -134,6 +154,8 @@ struct run_filter {
 int	store_list_runs(struct store *st, const struct run_filter *f,
 	    struct run **out, size_t *n, char *err, size_t errlen);
 void	store_runs_free(struct run *runs, size_t n);
+/* Frees the runs of a caller-owned array, not the array. */
+void	store_runs_free_array(struct run *runs, size_t n);
 
 enum notification_kind { NOTIFY_QUEUED = 0, NOTIFY_FINISHED = 1 };
 

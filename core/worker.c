@@ -2,7 +2,9 @@
 #include "worker.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hostapi.h"
@@ -26,6 +28,15 @@ cap_for(const char *tenant, void *arg)
 	struct runtime *rt = arg;
 
 	return config_tenant_cap(&rt->cfg, tenant);
+}
+
+static int
+idempotent_type(const char *type, void *arg)
+{
+	struct runtime *rt = arg;
+	const struct loaded_op *op = plugins_find_op(&rt->plugins, type);
+
+	return op != NULL && (op->op.flags & OPRUN_OP_IDEMPOTENT) != 0;
 }
 
 /* Plugins start here, before any claim: init may use the store, which
@@ -56,6 +67,8 @@ worker_init(struct worker *w, struct runtime *rt, uint64_t epoch)
 	w->who.timeout_ms = timeout_for;
 	w->who.tenant_cap = cap_for;
 	w->who.global_cap = (uint32_t)rt->cfg.max_concurrent_runs;
+	w->who.batchable = idempotent_type;
+	w->batch = 1;
 	start_plugins(rt);
 }
 
@@ -174,30 +187,96 @@ worker_run_one(struct worker *w, char *err, size_t errlen)
 	return 1;
 }
 
+/* Adaptive batch size: grows while runs take under FAST_RUN_US, so
+ * quick idempotent runs share commits; drops to one at a slow run, so a
+ * long run never keeps claimed runs waiting behind it. */
+#define FAST_RUN_US	1000
+#define SLOW_RUN_US	10000
+#define GROUP_WINDOW_US	5000	/* longest a finished run waits to commit */
+
+static void
+adapt_batch(struct worker *w, int64_t took_us)
+{
+	if (took_us < FAST_RUN_US && w->batch < WORKER_BATCH_MAX)
+		w->batch *= 2;
+	else if (took_us > SLOW_RUN_US)
+		w->batch = 1;
+	if (w->batch > WORKER_BATCH_MAX)
+		w->batch = WORKER_BATCH_MAX;
+}
+
+static int64_t
+monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Runs claimed and not yet started (todo), and finished runs whose end is
+ * not yet committed (done). */
+struct batch {
+	struct run todo[WORKER_BATCH_MAX], done[WORKER_BATCH_MAX];
+	enum run_state to[WORKER_BATCH_MAX];
+	size_t ntodo, next, ndone;
+	int64_t first_done_us;
+};
+
+/* Commits the finished runs, claiming the next batch if claim is set. */
+static int
+commit_batch(struct worker *w, struct batch *b, int claim, char *err,
+    size_t errlen)
+{
+	int lost[WORKER_BATCH_MAX];
+	size_t nnext = 0;
+	int rc = store_finish_many(w->rt->st, b->done, b->to, b->ndone, lost,
+	    &w->who, refuse_type, w->rt, b->todo, claim ? w->batch : 0,
+	    &nnext, err, errlen);
+
+	for (size_t i = 0; i < b->ndone; i++) {
+		if (rc == 0)
+			log_end(&b->done[i], b->to[i], lost[i]);
+		run_free(&b->done[i]);
+	}
+	b->ndone = 0;
+	if (claim) {
+		b->ntodo = nnext;
+		b->next = 0;
+	}
+	return rc;
+}
+
 long
 worker_drain(struct worker *w, int (*stop)(void *), void *arg, char *err,
     size_t errlen)
 {
-	struct run r, next;
-	long done = 0;
-	int lost, rc = store_claim(w->rt->st, &w->who, refuse_type, w->rt, &r,
-	    err, errlen);
+	struct batch *b = xcalloc(1, sizeof(*b));
+	long ran = 0;
+	int rc = store_claim_many(w->rt->st, &w->who, refuse_type, w->rt,
+	    b->todo, w->batch, &b->ntodo, err, errlen);
 
-	while (rc == 1) {
-		enum run_state to = execute(w, &r, &lost);
+	while (rc == 0 && b->next < b->ntodo) {
+		struct run *r = &b->todo[b->next++];
+		int64_t t0 = monotonic_us();
+		int lost, stopping;
 
-		done++;
-		if (lost || (stop != NULL && stop(arg))) {
-			finish_alone(w, &r, to, lost);
-			run_free(&r);
-			break;
-		}
-		rc = store_finish_claim(w->rt->st, &r, to, &w->who, refuse_type,
-		    w->rt, &next, &lost, err, errlen);
-		if (rc >= 0)
-			log_end(&r, to, lost);
-		run_free(&r);
-		r = next;
+		b->to[b->ndone] = execute(w, r, &lost);
+		adapt_batch(w, monotonic_us() - t0);
+		if (b->ndone == 0)
+			b->first_done_us = monotonic_us();
+		b->done[b->ndone++] = *r;
+		ran++;
+		stopping = stop != NULL && stop(arg);
+		/* Claimed runs are always run, even when stopping: they are
+		 * quick, and leaving them claimed would strand them. */
+		if (b->next == b->ntodo)
+			rc = commit_batch(w, b, !stopping, err, errlen);
+		else if (monotonic_us() - b->first_done_us > GROUP_WINDOW_US)
+			rc = commit_batch(w, b, 0, err, errlen);
 	}
-	return rc < 0 ? -1 : done;
+	store_runs_free_array(b->todo + b->next, b->ntodo - b->next);
+	store_runs_free_array(b->done, b->ndone);
+	free(b);
+	return rc < 0 ? -1 : ran;
 }

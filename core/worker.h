@@ -18,17 +18,21 @@
 #include "runtime.h"
 #include "store.h"
 
+#define WORKER_BATCH_MAX 32
+
 struct worker {
 	struct runtime *rt;
 	struct store_claimant who;
 	char actor[64];
+	size_t batch;		/* runs to claim at once (see worker.c) */
 };
 
 void	worker_init(struct worker *w, struct runtime *rt, uint64_t epoch);
 int	worker_run_one(struct worker *w, char *err, size_t errlen);
 /* Runs queued runs until the queue is empty or stop(arg) returns 1
- * (asked after each run), finishing each run and claiming the next in
- * one transaction.  Returns how many ran, or -1 (err says why). */
+ * (asked after each run).  Finishing runs and claiming the next ones
+ * share a transaction; quick idempotent runs are claimed and finished in
+ * batches (group commit).  Returns how many ran, or -1 (err says why). */
 long	worker_drain(struct worker *w, int (*stop)(void *), void *arg,
 	    char *err, size_t errlen);
 
