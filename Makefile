@@ -9,7 +9,7 @@ CC	?= cc
 SAN	?=
 
 PKGS	 = lmdb libcjson inih libcrypto
-DEBS	 = gcc clang make pkg-config liblmdb-dev libcjson-dev libinih-dev \
+DEBS	 = gcc clang make pkg-config python3 liblmdb-dev libcjson-dev libinih-dev \
 	   libssl-dev libcmocka-dev bats
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -38,7 +38,11 @@ UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 .PHONY: all deps test test-asan test-suites asan-build clang-build bench demo install \
 	clean
 
-all: $(BUILD)/oprun $(TEST_PLUGIN_SO)
+# Bundled plugins (installed); the Intune ones join this list.
+PLUGINS	 = example
+PLUGIN_SO = $(PLUGINS:%=$(BUILD)/plugins/%.so)
+
+all: $(BUILD)/oprun $(PLUGIN_SO) $(TEST_PLUGIN_SO)
 
 $(BUILD)/obj/%.o: core/%.c core/*.h include/oprun/plugin.h
 	@mkdir -p $(@D)
@@ -46,6 +50,10 @@ $(BUILD)/obj/%.o: core/%.c core/*.h include/oprun/plugin.h
 
 $(BUILD)/oprun: $(CORE_OBJ) $(BUILD)/obj/main.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/plugins/%.so: plugins/%/*.c include/oprun/plugin.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PLUGIN_FLAGS) -o $@ plugins/$*/*.c $(LDFLAGS)
 
 $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/oprun/plugin.h
 	@mkdir -p $(@D)
@@ -114,6 +122,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' conf/oprun-plugin.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/oprun-plugin.pc
 	install -m 644 conf/oprun.ini $(DESTDIR)$(PREFIX)/etc/oprun/oprun.ini
+	install -m 644 $(PLUGIN_SO) $(DESTDIR)$(PREFIX)/lib/oprun/plugins/
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed -e 's|/usr/local|$(PREFIX)|g' conf/oprun.service \
 	  > $(DESTDIR)$(PREFIX)/lib/systemd/system/oprun.service

@@ -306,9 +306,15 @@ read_payload(const struct args *a, const char *inline_json,
 		*out = xstrdup(inline_json);
 		return 0;
 	}
-	if (read_file(file, max, out, NULL, err, sizeof(err)) != 0) {
-		fprintf(stderr, "oprun submit: --payload-file %s; the limit is "
-		    "[runner] max_payload_bytes\n", err);
+	switch (read_file(file, max, out, NULL, err, sizeof(err))) {
+	case 0:
+		return 0;
+	case -2:
+		fprintf(stderr, "oprun submit: --payload-file %s ([runner] "
+		    "max_payload_bytes)\n", err);
+		return EXIT_USAGE;
+	default:
+		fprintf(stderr, "oprun submit: --payload-file %s\n", err);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -584,7 +590,7 @@ cmd_cancel(struct args *a, int argc, char **argv, int i)
 	rc = store_cancel(rt.st, id, actor, &after, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "oprun cancel: %s\n", err);
-		rc = EXIT_USAGE;
+		rc = rc == -2 ? EXIT_RUNTIME : EXIT_USAGE;
 	} else if (after == RUN_CANCELED) {
 		printf("run %llu canceled\n", (unsigned long long)id);
 	} else {
@@ -809,8 +815,7 @@ plugins_check(struct args *a, int argc, char **argv, int i)
 	plugins_unload(&reg);
 	diag_free(&d);
 	diag_free(&cd);
-	if (have_cfg)
-		config_free(&cfg);
+	config_free(&cfg); /* config_load fills it even when it fails */
 	return rc;
 }
 

@@ -1196,7 +1196,9 @@ flag_cancel(struct store *st, MDB_txn *txn, struct run *r, const char *actor,
 	r->flags |= RUN_FLAG_CANCEL_REQUESTED;
 	run_add_event(r, RUN_RUNNING, now_ms(), actor, reason);
 	rc = put_run(st, txn, r);
-	return rc == 0 ? 0 : lmdb_err(st, rc, "cancel", err, errlen);
+	if (rc != 0)
+		lmdb_err(st, rc, "cancel", err, errlen);
+	return rc == 0 ? 0 : -2;
 }
 
 static int
@@ -1211,8 +1213,9 @@ cancel_in_txn(struct store *st, MDB_txn *txn, struct run *r,
 	snprintf(reason, sizeof(reason), "canceled by %s", actor);
 	if (r->state == RUN_QUEUED) {
 		rc = transition(st, txn, r, RUN_CANCELED, actor, reason);
-		return rc == 0 ? 0 : transition_err(st, rc, r, RUN_CANCELED,
-		    err, errlen);
+		if (rc != 0)
+			transition_err(st, rc, r, RUN_CANCELED, err, errlen);
+		return rc == 0 ? 0 : -2;
 	}
 	if (r->state != RUN_RUNNING)
 		return errf(err, errlen, "run %llu is already %s; only queued "
@@ -1231,7 +1234,7 @@ cancel_run(struct store *st, uint64_t id, const char *actor, const char *why,
 	int rc;
 
 	if (txn_begin(st, 0, &txn, err, errlen) != 0)
-		return -1;
+		return -2;
 	rc = get_run(st, txn, id, &r);
 	if (rc != 0) {
 		mdb_txn_abort(txn);
@@ -1240,16 +1243,17 @@ cancel_run(struct store *st, uint64_t id, const char *actor, const char *why,
 			    (unsigned long long)id);
 			return 1;
 		}
-		return lmdb_err(st, rc, "cancel", err, errlen);
+		lmdb_err(st, rc, "cancel", err, errlen);
+		return -2;
 	}
 	rc = cancel_in_txn(st, txn, &r, actor, why, err, errlen);
 	*state_after = r.state;
 	run_free(&r);
 	if (rc != 0) {
 		mdb_txn_abort(txn);
-		return -1;
+		return rc;
 	}
-	return txn_commit(st, txn, err, errlen);
+	return txn_commit(st, txn, err, errlen) == 0 ? 0 : -2;
 }
 
 int

@@ -121,7 +121,8 @@ int	store_finish_many(struct store *st, const struct run *done,
 
 /* Cancels run id: a queued run becomes canceled at once; a running one is
  * flagged so the plugin sees it.  *state_after is the state afterwards.
- * Returns 1 if there is no such run, -1 if it is already terminal. */
+ * Returns 1 if there is no such run, -1 if it is already terminal, -2 if
+ * the store failed (err says which). */
 int	store_cancel(struct store *st, uint64_t id, const char *actor,
 	    enum run_state *state_after, char *err, size_t errlen);
 

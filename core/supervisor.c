@@ -37,7 +37,8 @@ struct executor {
 struct watched {
 	uint64_t id;
 	int32_t pid;
-	int64_t cancel_seen_ms;
+	int64_t cancel_seen_ms;	/* when a user asked to cancel it */
+	int deadline_flagged;		/* we set the flag for the deadline */
 	int killed;
 	enum run_state kill_state;
 	char kill_reason[256];
@@ -376,41 +377,78 @@ kill_run(struct supervisor *sv, struct watched *w, enum run_state state,
 	(void)sv;
 }
 
-/* Enforces run r's deadline and any cancel request on it. */
+/* When the cancel was requested, from the run's history (the grace runs
+ * from the request, not from when a tick noticed it). */
+static int64_t
+cancel_requested_at(const struct run *r, int64_t fallback)
+{
+	for (size_t i = r->nhistory; i-- > 0;) {
+		const struct run_event *ev = &r->history[i];
+
+		if (ev->state == RUN_RUNNING && ev->reason != NULL &&
+		    strncmp(ev->reason, "cancel requested", 16) == 0)
+			return ev->at_ms;
+	}
+	return fallback;
+}
+
+/* Enforces a user's cancel request on run r: the executor is stopped
+ * one grace period after the request was first seen.  Returns 1 if so. */
+static int
+enforce_cancel(struct supervisor *sv, struct watched *w, const struct run *r,
+    int64_t now)
+{
+	int64_t grace = (int64_t)sv->rt.cfg.cancel_grace_s * 1000;
+	char why[256];
+
+	if (!(r->flags & RUN_FLAG_CANCEL_REQUESTED) || w->deadline_flagged)
+		return 0;
+	if (w->cancel_seen_ms == 0)
+		w->cancel_seen_ms = cancel_requested_at(r, now);
+	if (now - w->cancel_seen_ms < grace)
+		return 0;
+	snprintf(why, sizeof(why), "canceled; the operation did not stop "
+	    "within %llu s of the cancel request, so its executor was stopped",
+	    (unsigned long long)sv->rt.cfg.cancel_grace_s);
+	kill_run(sv, w, RUN_CANCELED, why);
+	return 1;
+}
+
+/* Enforces run r's deadline: the cancel flag at the deadline, the kill
+ * one grace period later. */
+static void
+enforce_deadline(struct supervisor *sv, struct watched *w,
+    const struct run *r, int64_t now)
+{
+	int64_t grace = (int64_t)sv->rt.cfg.cancel_grace_s * 1000;
+	long limit_s = (long)((r->deadline_ms - r->started_at + 500) / 1000);
+	char why[256], err[1024];
+
+	if (r->deadline_ms == 0 || now < r->deadline_ms)
+		return;
+	snprintf(why, sizeof(why), "timed out after %ld s", limit_s);
+	if (now >= r->deadline_ms + grace) {
+		kill_run(sv, w, RUN_FAILED, why);
+		return;
+	}
+	if (r->flags & RUN_FLAG_CANCEL_REQUESTED)
+		return;
+	strncat(why, "; cancel requested", sizeof(why) - strlen(why) - 1);
+	w->deadline_flagged = 1;
+	if (store_request_cancel(sv->rt.st, r->id, actor, why, err,
+	    sizeof(err)) != 0)
+		log_event(OPRUN_LOG_ERROR, r->id, r->type, r->tenant, "%s",
+		    err);
+}
+
 static void
 enforce_run(struct supervisor *sv, const struct run *r, int64_t now)
 {
-	int64_t grace = (int64_t)sv->rt.cfg.cancel_grace_s * 1000;
 	struct watched *w = watched_get(sv, r);
-	char why[256], err[1024];
-	long limit_s = (long)((r->deadline_ms - r->started_at + 500) / 1000);
 
-	if (w->killed)
+	if (w->killed || enforce_cancel(sv, w, r, now))
 		return;
-	if (r->deadline_ms != 0 && now >= r->deadline_ms) {
-		snprintf(why, sizeof(why), "timed out after %ld s", limit_s);
-		if (now >= r->deadline_ms + grace) {
-			kill_run(sv, w, RUN_FAILED, why);
-		} else if (!(r->flags & RUN_FLAG_CANCEL_REQUESTED)) {
-			strncat(why, "; cancel requested", sizeof(why) -
-			    strlen(why) - 1);
-			if (store_request_cancel(sv->rt.st, r->id, actor, why,
-			    err, sizeof(err)) != 0)
-				log_event(OPRUN_LOG_ERROR, r->id, r->type,
-				    r->tenant, "%s", err);
-		}
-		return;
-	}
-	if (!(r->flags & RUN_FLAG_CANCEL_REQUESTED))
-		return;
-	if (w->cancel_seen_ms == 0)
-		w->cancel_seen_ms = now;
-	if (now - w->cancel_seen_ms >= grace) {
-		snprintf(why, sizeof(why), "canceled; the operation did not "
-		    "stop within %llu s of the cancel request, so its executor "
-		    "was stopped", (unsigned long long)sv->rt.cfg.cancel_grace_s);
-		kill_run(sv, w, RUN_CANCELED, why);
-	}
+	enforce_deadline(sv, w, r, now);
 }
 
 static void

@@ -141,6 +141,7 @@ read_file(const char *path, size_t max, char **out, size_t *outlen,
 	if (n > max) {
 		errf(err, errlen, "%s: larger than the limit of %zu bytes",
 		    path, max);
+		rc = -2;
 		goto out_free;
 	}
 	buf[n] = '\0';

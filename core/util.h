@@ -37,7 +37,8 @@ void	 format_rfc3339(int64_t ms, char *buf, size_t len);
 int	 parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 /* Reads a whole file of at most max bytes into a NUL-terminated buffer
- * the caller frees.  Returns 0, or -1 with a reason in err. */
+ * the caller frees.  Returns 0, -2 if the file is larger than max, or -1
+ * (cannot read it), with a reason in err. */
 int	 read_file(const char *path, size_t max, char **out, size_t *outlen,
 	    char *err, size_t errlen);
 

@@ -118,6 +118,24 @@ outcome_state(struct run *r, enum oprun_outcome outcome)
 	return RUN_FAILED;
 }
 
+/* A run that stopped for its deadline's cancel request failed: it did
+ * not finish in time.  The plugin's own words are kept after ours. */
+static enum run_state
+timed_out(struct run *r, enum run_state to)
+{
+	char why[RUN_MAX_MESSAGE];
+
+	if (to != RUN_CANCELED || r->deadline_ms == 0 ||
+	    now_ms() < r->deadline_ms)
+		return to;
+	snprintf(why, sizeof(why), "timed out after %lld s; the operation "
+	    "stopped at its cancel check (%s)",
+	    (long long)((r->deadline_ms - r->started_at + 500) / 1000),
+	    r->reason != NULL ? r->reason : "no reason given");
+	run_set_text(&r->reason, why, RUN_MAX_MESSAGE);
+	return RUN_FAILED;
+}
+
 /* Calls the plugin on claimed run r and returns the state it ends in;
  * *lost is set when someone else resolved the run meanwhile. */
 static enum run_state
@@ -139,7 +157,7 @@ execute(struct worker *w, struct run *r, int *lost)
 	log_event(OPRUN_LOG_DEBUG, r->id, r->type, r->tenant, "started");
 	to = outcome_state(r, op->op.run(&hostapi_table, &ctx, &info));
 	*lost = ctx.lost;
-	return to;
+	return timed_out(r, to);
 }
 
 static void

@@ -149,7 +149,7 @@ struct oprun_run_info {
  * submitting process, before anything is written. */
 struct oprun_operation {
 	uint32_t size;
-	const char *type;	 /* e.g. "backup-capture": [a-z0-9-], unique */
+	const char *type;	 /* e.g. "backup-capture": [a-z0-9_-], unique */
 	const char *description; /* one line for `oprun plugins list` */
 	uint32_t flags;		 /* OPRUN_OP_* */
 
