@@ -54,6 +54,7 @@ struct supervisor {
 	struct watched *watch;
 	size_t nwatch;
 	size_t running;		/* runs running at the last tick */
+	int64_t busy_until_ms;	/* tick fast until then (after a wake) */
 	int stopping;
 	int64_t stop_deadline_ms;
 	int64_t next_spawn_ms;
@@ -578,7 +579,8 @@ loop(struct supervisor *sv)
 	while (!(sv->stopping && sv->nex == 0)) {
 		struct pollfd pfd[2] = { { sv->sigfd, POLLIN, 0 },
 			{ sv->wakefd, POLLIN, 0 } };
-		int timeout = sv->running > 0 || sv->stopping ? TICK_BUSY_MS :
+		int timeout = sv->running > 0 || sv->stopping ||
+		    monotonic_ms() < sv->busy_until_ms ? TICK_BUSY_MS :
 		    TICK_IDLE_MS;
 
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
@@ -587,7 +589,8 @@ loop(struct supervisor *sv)
 			handle_signals(sv);
 		if ((pfd[1].revents & POLLIN) && wake_drain(sv->wakefd) > 0) {
 			tell_all(sv, 'w');
-			sv->running = 1; /* check soon: a run is starting */
+			/* A run is starting: check often while it does. */
+			sv->busy_until_ms = monotonic_ms() + 2000;
 		}
 		if (sv->stopping && monotonic_ms() >= sv->stop_deadline_ms)
 			for (size_t i = 0; i < sv->nex; i++)
