@@ -147,3 +147,36 @@ fail_with() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "store OK" ]
 }
+
+@test "plugins/example builds out of tree with only the installed header and pkg-config, and runs" {
+	local dir=$BATS_TEST_TMPDIR/example prefix=$BATS_TEST_TMPDIR/ex-prefix
+	mkdir -p "$dir"
+	run env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C "$REPO" \
+	    install PREFIX="$prefix"
+	[ "$status" -eq 0 ]
+	# A copy outside the tree, so nothing but the installed files is used.
+	cp "$REPO/plugins/example/example.c" "$REPO/plugins/example/Makefile" \
+	    "$dir/"
+	run env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
+	    PKG_CONFIG_PATH="$prefix/lib/pkgconfig" make -s -C "$dir"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run "$OPRUN_BUILD/oprun" plugins check "$dir/example.so"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"plugin OK"* ]]
+	mkdir -m 755 "$dir/plugins"
+	install -m 644 "$dir/example.so" "$dir/plugins/"
+	printf '[store]\npath = store\ndurability = relaxed\n[runner]\nplugin_dir = plugins\n[tenant contoso]\n[plugin example]\ngreeting = hi\n' >"$dir/oprun.ini"
+	run "$OPRUN_BUILD/oprun" -c "$dir/oprun.ini" submit example-greet \
+	    --tenant contoso --initiator alice \
+	    --payload '{"names":["ann","bob","cy"],"fail":["bob"]}' --json
+	[ "$status" -eq 0 ]
+	id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' \
+	    <<<"$output")
+	run "$OPRUN_BUILD/oprun" -c "$dir/oprun.ini" worker --once
+	[ "$status" -eq 0 ]
+	run "$OPRUN_BUILD/oprun" -c "$dir/oprun.ini" wait "$id" --timeout 5
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"partial"*"2 succeeded, 1 failed"* ]]
+}
