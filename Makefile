@@ -9,8 +9,8 @@ CC	?= cc
 SAN	?=
 
 PKGS	 = lmdb libcjson inih libcrypto
-DEBS	 = gcc clang make pkg-config python3 liblmdb-dev libcjson-dev libinih-dev \
-	   libssl-dev libcmocka-dev bats
+DEBS	 = gcc clang make pkg-config python3 curl liblmdb-dev libcjson-dev \
+	   libinih-dev libssl-dev libcmocka-dev libmicrohttpd-dev bats
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -59,13 +59,25 @@ $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/oprun/plugin.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PLUGIN_FLAGS) -o $@ $< $(LDFLAGS) -lcjson
 
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ)
+# Helpers shared by the unit tests (temp dirs, files, test plugins).
+TESTUTIL = $(wildcard tests/unit/testutil.c)
+
+$(BUILD)/tests/%: tests/unit/%.c $(TESTUTIL) $(CORE_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TESTUTIL) $(CORE_OBJ) \
+	  $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
+
+# The fake Microsoft Graph server: a test fixture, never installed.
+FAKEGRAPH_SRC = $(wildcard tests/fakegraph/*.c)
+$(BUILD)/fakegraph: $(FAKEGRAPH_SRC) $(wildcard tests/fakegraph/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -o $@ \
+	  $(FAKEGRAPH_SRC) $(LDFLAGS) $(shell pkg-config --libs libmicrohttpd) \
+	  -lcjson -lcrypto
 
 $(BUILD)/bench: bench/bench.c $(CORE_OBJ)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)

@@ -4,17 +4,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config.h"
 #include "oprun/plugin.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[PATH_MAX];
@@ -24,24 +23,12 @@ struct fixture {
 };
 
 static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "%s/oprun-config.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	assert_non_null(mkdtemp(f->dir));
+	tu_mkdtemp(f->dir, sizeof(f->dir), "oprun-config");
 	snprintf(f->file, sizeof(f->file), "%s/oprun.ini", f->dir);
 	*state = f;
 	return 0;
@@ -54,7 +41,7 @@ teardown(void **state)
 
 	config_free(&f->cfg);
 	diag_free(&f->diag);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -63,11 +50,7 @@ teardown(void **state)
 static int
 load(struct fixture *f, const char *text)
 {
-	FILE *fp = fopen(f->file, "w");
-
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
+	tu_write_file(f->file, text);
 	config_free(&f->cfg);
 	diag_free(&f->diag);
 	return config_load(f->file, &f->cfg, &f->diag);

@@ -5,8 +5,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +16,9 @@
 
 #include "config.h"
 #include "loader.h"
+#include "testutil.h"
 
-/* Where the built test plugins are: see main. */
+/* Where the built test plugins are: set in main by tu_find_plugins. */
 static char plugins_src[PATH_MAX + 16];
 
 struct fixture {
@@ -32,24 +31,12 @@ struct fixture {
 };
 
 static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
 
 	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "%s/oprun-loader.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	assert_non_null(mkdtemp(f->root));
+	tu_mkdtemp(f->root, sizeof(f->root), "oprun-loader");
 	snprintf(f->dir, sizeof(f->dir), "%s/plugins", f->root);
 	snprintf(f->ini, sizeof(f->ini), "%s/oprun.ini", f->root);
 	assert_int_equal(mkdir(f->dir, 0700), 0);
@@ -67,7 +54,7 @@ teardown(void **state)
 	diag_free(&f->diag);
 	config_free(&f->cfg);
 	chmod(f->dir, 0700);
-	nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(f->root);
 	free(f);
 	return 0;
 }
@@ -77,24 +64,11 @@ static void
 copy_plugin(struct fixture *f, const char *name, const char *as,
     mode_t mode)
 {
-	char src[PATH_MAX + 64], dst[PATH_MAX + 64], buf[65536];
-	int in, out;
-	ssize_t n;
+	char src[PATH_MAX + 64], dst[PATH_MAX + 64];
 
 	snprintf(src, sizeof(src), "%s/%s", plugins_src, name);
 	snprintf(dst, sizeof(dst), "%s/%s", f->dir, as);
-	in = open(src, O_RDONLY);
-	if (in == -1)
-		fail_msg("%s: cannot open; build the test plugins (make all) "
-		    "or set OPRUN_TEST_PLUGINS", src);
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	assert_true(out != -1);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		assert_int_equal(write(out, buf, (size_t)n), n);
-	assert_int_equal(n, 0);
-	assert_int_equal(fchmod(out, mode), 0);
-	close(in);
-	close(out);
+	tu_copy_file(src, dst, mode);
 }
 
 static int
@@ -282,11 +256,7 @@ a_missing_directory_is_reported(void **state)
 static void
 load_config(struct fixture *f, const char *text)
 {
-	FILE *fp = fopen(f->ini, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
+	tu_write_file(f->ini, text);
 	if (config_load(f->ini, &f->cfg, &f->diag) != 0)
 		fail_msg("config_load: %s", f->diag.n ? f->diag.lines[0] : "");
 }
@@ -345,30 +315,6 @@ config_values_come_from_the_section_else_the_default(void **state)
 	assert_null(plugins_config_get(op->plugin, "greeting"));
 }
 
-/* The test plugins: $OPRUN_TEST_PLUGINS, else next to this binary
- * (BUILD/tests/test_loader -> BUILD/test-plugins), else the default
- * build directory relative to the repository root. */
-static void
-find_plugins(const char *argv0)
-{
-	const char *env = getenv("OPRUN_TEST_PLUGINS");
-	char exe[PATH_MAX];
-	char *slash;
-
-	if (env != NULL && *env != '\0') {
-		snprintf(plugins_src, sizeof(plugins_src), "%s", env);
-		return;
-	}
-	snprintf(plugins_src, sizeof(plugins_src), "build/test-plugins");
-	if (strchr(argv0, '/') == NULL || realpath(argv0, exe) == NULL)
-		return;
-	*strrchr(exe, '/') = '\0';			/* BUILD/tests */
-	if ((slash = strrchr(exe, '/')) == NULL)
-		return;
-	*slash = '\0';					/* BUILD */
-	snprintf(plugins_src, sizeof(plugins_src), "%s/test-plugins", exe);
-}
-
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -388,6 +334,7 @@ main(int argc, char **argv)
 		T(config_values_come_from_the_section_else_the_default),
 	};
 
-	find_plugins(argc > 0 ? argv[0] : "");
+	tu_find_plugins(argc > 0 ? argv[0] : "", plugins_src,
+	    sizeof(plugins_src));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

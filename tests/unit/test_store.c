@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "testutil.h"
 
 /* The error buffer every store call gets. */
 #define ERR f->err, sizeof(f->err)
@@ -35,15 +35,6 @@ static const struct store_claimant claimant = { .epoch = 7, .pid = 4242,
 	.start = 99, .actor = "worker:test" };
 
 static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 open_store(struct fixture *f, uint64_t map_size_mb)
 {
 	struct store_options o = { f->path, map_size_mb, 0, "test.ini" };
@@ -55,12 +46,9 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "%s/oprun-store.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	assert_non_null(mkdtemp(f->dir));
+	tu_mkdtemp(f->dir, sizeof(f->dir), "oprun-store");
 	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
 	if (open_store(f, 64) != 0)
 		fail_msg("store_open: %s", f->err);
@@ -74,7 +62,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	store_close(f->st);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -666,12 +654,9 @@ opening_a_regular_file_fails_with_a_message(void **state)
 	struct store_options o = { NULL, 64, 0, NULL };
 	char file[PATH_MAX + 16], err[1024] = "";
 	struct store *st = NULL;
-	FILE *fp;
 
 	snprintf(file, sizeof(file), "%s/plain", f->dir);
-	fp = fopen(file, "w");
-	assert_non_null(fp);
-	fclose(fp);
+	tu_write_file(file, "");
 	o.path = file;
 	assert_int_equal(store_open(&st, &o, err, sizeof(err)), -1);
 	assert_null(st);

@@ -5,8 +5,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +17,12 @@
 #include "runtime.h"
 #include "store.h"
 #include "submit.h"
+#include "testutil.h"
 #include "worker.h"
 
 #define ERR f->err, sizeof(f->err)
 
-/* Where the built test plugins are: see main. */
+/* Where the built test plugins are: set in main by tu_find_plugins. */
 static char plugins_src[PATH_MAX + 16];
 
 static const char config_text[] =
@@ -50,35 +49,14 @@ struct fixture {
 	char err[1024];
 };
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 copy_plugin(struct fixture *f, const char *name)
 {
-	char src[PATH_MAX + 64], dst[PATH_MAX + 64], buf[65536];
-	int in, out;
-	ssize_t n;
+	char src[PATH_MAX + 64], dst[PATH_MAX + 64];
 
 	snprintf(src, sizeof(src), "%s/%s", plugins_src, name);
 	snprintf(dst, sizeof(dst), "%s/%s", f->dir, name);
-	in = open(src, O_RDONLY);
-	if (in == -1)
-		fail_msg("%s: cannot open; build the test plugins (make all) "
-		    "or set OPRUN_TEST_PLUGINS", src);
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	assert_true(out != -1);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		assert_int_equal(write(out, buf, (size_t)n), n);
-	assert_int_equal(fchmod(out, 0644), 0);
-	close(in);
-	close(out);
+	tu_copy_file(src, dst, 0644);
 }
 
 static void
@@ -96,13 +74,9 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
-	FILE *fp;
 
 	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "%s/oprun-worker.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	assert_non_null(mkdtemp(f->root));
+	tu_mkdtemp(f->root, sizeof(f->root), "oprun-worker");
 	snprintf(f->dir, sizeof(f->dir), "%s/plugins", f->root);
 	snprintf(f->ini, sizeof(f->ini), "%s/oprun.ini", f->root);
 	assert_int_equal(mkdir(f->dir, 0700), 0);
@@ -110,10 +84,7 @@ setup(void **state)
 	copy_plugin(f, "instant.so");
 	copy_plugin(f, "items.so");
 	copy_plugin(f, "kvconfig.so");
-	fp = fopen(f->ini, "w");
-	assert_non_null(fp);
-	fputs(config_text, fp);
-	fclose(fp);
+	tu_write_file(f->ini, config_text);
 	open_runtime(f);
 	*state = f;
 	return 0;
@@ -126,7 +97,7 @@ teardown(void **state)
 
 	runtime_close(&f->rt);
 	diag_free(&f->diag);
-	nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(f->root);
 	free(f);
 	return 0;
 }
@@ -385,27 +356,6 @@ bad_submits_fail_with_a_message_and_write_nothing(void **state)
 	assert_int_equal(submit(f, "test-instant", "{}"), 1);
 }
 
-static void
-find_plugins(const char *argv0)
-{
-	const char *env = getenv("OPRUN_TEST_PLUGINS");
-	char exe[PATH_MAX];
-	char *slash;
-
-	if (env != NULL && *env != '\0') {
-		snprintf(plugins_src, sizeof(plugins_src), "%s", env);
-		return;
-	}
-	snprintf(plugins_src, sizeof(plugins_src), "build/test-plugins");
-	if (strchr(argv0, '/') == NULL || realpath(argv0, exe) == NULL)
-		return;
-	*strrchr(exe, '/') = '\0';			/* BUILD/tests */
-	if ((slash = strrchr(exe, '/')) == NULL)
-		return;
-	*slash = '\0';					/* BUILD */
-	snprintf(plugins_src, sizeof(plugins_src), "%s/test-plugins", exe);
-}
-
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -423,6 +373,7 @@ main(int argc, char **argv)
 
 	/* The test plugins: $OPRUN_TEST_PLUGINS, else BUILD/test-plugins
 	 * next to BUILD/tests/test_worker, else build/test-plugins. */
-	find_plugins(argc > 0 ? argv[0] : "");
+	tu_find_plugins(argc > 0 ? argv[0] : "", plugins_src,
+	    sizeof(plugins_src));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
