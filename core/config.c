@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
@@ -26,7 +27,8 @@ struct parse_state {
 
 /* Keys of the fixed sections; a bit each in parse_state.seen. */
 enum key_id {
-	K_STORE_PATH, K_DURABILITY, K_PLUGIN_DIR, K_LOG_LEVEL, K_NUMERIC
+	K_STORE_PATH, K_DURABILITY, K_PLUGIN_DIR, K_LOG_LEVEL, K_GRAPH_BASE,
+	K_LOGIN_BASE, K_NUMERIC
 };
 
 static const struct {
@@ -36,6 +38,8 @@ static const struct {
 	[K_DURABILITY] = { "store", "durability" },
 	[K_PLUGIN_DIR] = { "runner", "plugin_dir" },
 	[K_LOG_LEVEL] = { "log", "level" },
+	[K_GRAPH_BASE] = { "graph", "base_url" },
+	[K_LOGIN_BASE] = { "graph", "login_url" },
 };
 
 /* Whole-number keys: section, key, range, and the field they set. */
@@ -59,11 +63,17 @@ static const struct {
 	    offsetof(struct config, shutdown_grace_s) },
 	{ "runner", "max_concurrent_runs", 0, 100000,
 	    offsetof(struct config, max_concurrent_runs) },
+	{ "graph", "timeout_s", 1, 600, offsetof(struct config, graph_timeout_s) },
+	{ "graph", "max_retries", 0, 20,
+	    offsetof(struct config, graph_max_retries) },
+	{ "graph", "max_wait_s", 0, 3600,
+	    offsetof(struct config, graph_max_wait_s) },
 };
 #define NUMERIC_COUNT (sizeof(numeric_keys) / sizeof(numeric_keys[0]))
 
 static const char *const tenant_keys[] = { "description",
-	"max_concurrent_runs", NULL };
+	"max_concurrent_runs", "tenant_id", "client_id", "client_secret_file",
+	NULL };
 
 const char *
 config_pick_file(const char *explicit_file)
@@ -212,6 +222,28 @@ set_log_level(struct parse_state *ps, const char *value)
 	bad(ps, "level = %s: expected debug, info, warn or error", value);
 }
 
+/* Base URLs: http(s)://host[:port], kept without a trailing slash. */
+static void
+set_url(struct parse_state *ps, char **dst, const char *key,
+    const char *value)
+{
+	size_t n = strlen(value);
+
+	if ((strncmp(value, "https://", 8) != 0 &&
+	    strncmp(value, "http://", 7) != 0) || n > 512 ||
+	    strpbrk(value, " \t?#") != NULL) {
+		bad(ps, "%s = %s: expected an http:// or https:// URL such as "
+		    "https://graph.microsoft.com", key, value);
+		return;
+	}
+	while (n > 0 && value[n - 1] == '/')
+		n--;
+	free(*dst);
+	*dst = xmalloc(n + 1);
+	memcpy(*dst, value, n);
+	(*dst)[n] = '\0';
+}
+
 static void
 set_simple(struct parse_state *ps, enum key_id id, const char *value)
 {
@@ -235,6 +267,11 @@ set_simple(struct parse_state *ps, enum key_id id, const char *value)
 		break;
 	case K_LOG_LEVEL:
 		set_log_level(ps, value);
+		break;
+	case K_GRAPH_BASE:
+	case K_LOGIN_BASE:
+		set_url(ps, id == K_GRAPH_BASE ? &cfg->graph_base_url :
+		    &cfg->login_url, known_keys[id].key, value);
 		break;
 	case K_NUMERIC:
 		break;
@@ -274,7 +311,7 @@ enter_section(struct parse_state *ps, const char *section)
 	ps->current = NULL;
 	ps->section_ok = 1;
 	if (strcmp(section, "store") == 0 || strcmp(section, "runner") == 0 ||
-	    strcmp(section, "log") == 0)
+	    strcmp(section, "log") == 0 || strcmp(section, "graph") == 0)
 		return;
 	if (strncmp(section, "tenant ", 7) == 0 ||
 	    strncmp(section, "plugin ", 7) == 0) {
@@ -298,7 +335,7 @@ enter_section(struct parse_state *ps, const char *section)
 	}
 	ps->section_ok = 0;
 	bad(ps, "unknown section [%s]; known: [store], [runner], [log], "
-	    "[tenant NAME], [plugin NAME]", section);
+	    "[graph], [tenant NAME], [plugin NAME]", section);
 }
 
 static void
@@ -319,6 +356,48 @@ add_entry(struct parse_state *ps, const char *key, const char *value)
 	e->line = ps->line;
 }
 
+/* The secret must be a file only its owner can read: it is read when a
+ * run needs a token, never copied anywhere else. */
+static void
+check_secret_file(struct parse_state *ps, const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0) {
+		bad(ps, "client_secret_file %s: %s", path, strerror(errno));
+		return;
+	}
+	if (!S_ISREG(sb.st_mode))
+		bad(ps, "client_secret_file %s: not a regular file", path);
+	else if (sb.st_mode & (S_IRWXG | S_IRWXO))
+		bad(ps, "client_secret_file %s: readable or writable by group "
+		    "or others; run `chmod 600 %s`", path, path);
+}
+
+/* Tenant and client ids: a GUID, or for tenant_id a domain name. */
+static void
+check_id(struct parse_state *ps, const char *key, const char *value)
+{
+	size_t n = strlen(value);
+	int guidish = n == 36;
+
+	for (size_t i = 0; i < n && guidish; i++)
+		guidish = (i == 8 || i == 13 || i == 18 || i == 23) ?
+		    value[i] == '-' : strchr("0123456789abcdefABCDEF",
+		    value[i]) != NULL;
+	if (guidish)
+		return;
+	if (strcmp(key, "tenant_id") == 0 && n > 0 && n < 256 &&
+	    strspn(value, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n &&
+	    strchr(value, '.') != NULL)
+		return;
+	bad(ps, "%s = %s: expected a GUID such as "
+	    "00000000-0000-0000-0000-000000000000%s", key, value,
+	    strcmp(key, "tenant_id") == 0 ? " or a domain such as "
+	    "contoso.onmicrosoft.com" : "");
+}
+
 static void
 tenant_key(struct parse_state *ps, const char *key, const char *value)
 {
@@ -329,11 +408,23 @@ tenant_key(struct parse_state *ps, const char *key, const char *value)
 			continue;
 		if (strcmp(key, "max_concurrent_runs") == 0)
 			set_number(ps, key, value, 0, 100000, &cap);
+		if (strcmp(key, "client_secret_file") == 0) {
+			char *path = resolve_path(ps, value);
+
+			check_secret_file(ps, path);
+			add_entry(ps, key, path);
+			free(path);
+			return;
+		}
+		if (strcmp(key, "tenant_id") == 0 ||
+		    strcmp(key, "client_id") == 0)
+			check_id(ps, key, value);
 		add_entry(ps, key, value);
 		return;
 	}
 	bad(ps, "unknown key %s in [%s]; known: description, "
-	    "max_concurrent_runs", key, ps->section);
+	    "max_concurrent_runs, tenant_id, client_id, client_secret_file",
+	    key, ps->section);
 }
 
 /* Marks key id as given in this file; a second time is a problem. */
@@ -406,6 +497,11 @@ set_defaults(struct config *cfg, const char *dir)
 	cfg->run_timeout_s = 3600;
 	cfg->cancel_grace_s = 10;
 	cfg->shutdown_grace_s = 30;
+	cfg->graph_base_url = xstrdup("https://graph.microsoft.com");
+	cfg->login_url = xstrdup("https://login.microsoftonline.com");
+	cfg->graph_timeout_s = 30;
+	cfg->graph_max_retries = 5;
+	cfg->graph_max_wait_s = 120;
 	cfg->log_level = OPRUN_LOG_INFO;
 }
 
@@ -423,6 +519,36 @@ dir_of(const char *file)
 	if (d[0] == '\0')
 		strcpy(d, "/");
 	return d;
+}
+
+static const char *const credential_keys[] = { "tenant_id", "client_id",
+	"client_secret_file" };
+
+/* App credentials come as a set of three, or not at all. */
+static void
+check_credentials(const struct config *cfg, struct diag *diag)
+{
+	for (size_t i = 0; i < cfg->ntenants; i++) {
+		const struct config_section *t = &cfg->tenants[i];
+		int have = 0;
+
+		for (int k = 0; k < 3; k++)
+			have += config_section_get(t, credential_keys[k]) != NULL;
+		if (have != 0 && have != 3)
+			diag_add(diag, "%s:%d: [tenant %s] needs tenant_id, "
+			    "client_id and client_secret_file together; add the "
+			    "missing ones or remove the others", cfg->file,
+			    t->line, t->name);
+	}
+}
+
+int
+config_tenant_has_app(const struct config_section *s)
+{
+	for (int k = 0; k < 3; k++)
+		if (config_section_get(s, credential_keys[k]) == NULL)
+			return 0;
+	return 1;
 }
 
 int
@@ -450,6 +576,7 @@ config_load(const char *file, struct config *cfg, struct diag *diag)
 		diag_add(diag, "%s: could not be parsed (error %d)", file, rc);
 	fclose(ps.f);
 	free(ps.dir);
+	check_credentials(cfg, diag);
 	return diag->n == 0 ? 0 : -1;
 }
 
@@ -473,6 +600,8 @@ config_free(struct config *cfg)
 	free(cfg->file);
 	free(cfg->store_path);
 	free(cfg->plugin_dir);
+	free(cfg->graph_base_url);
+	free(cfg->login_url);
 	free_sections(cfg->tenants, cfg->ntenants);
 	free_sections(cfg->plugins, cfg->nplugins);
 	memset(cfg, 0, sizeof(*cfg));

@@ -42,6 +42,11 @@ struct config {
 	uint64_t shutdown_grace_s;	/* SIGTERM -> interrupt running runs */
 	uint64_t max_concurrent_runs;	/* all tenants; 0 = no cap */
 	int log_level;		/* enum oprun_log_level */
+	char *graph_base_url;		/* no trailing slash */
+	char *login_url;		/* no trailing slash */
+	uint64_t graph_timeout_s;	/* one HTTP request */
+	uint64_t graph_max_retries;	/* per request, on 429/503/504 */
+	uint64_t graph_max_wait_s;	/* all retry waits of one run */
 	struct config_section *tenants, *plugins;
 	size_t ntenants, nplugins;
 };
@@ -73,6 +78,10 @@ uint32_t	 config_tenant_cap(const struct config *cfg, const char *name);
 /* 1 if KEY in a [plugin NAME] section belongs to the runner (timeouts),
  * not to the plugin; such keys are checked here, not by the plugin. */
 int		 config_is_host_plugin_key(const char *key);
+
+/* 1 if tenant section s has app credentials (tenant_id, client_id and
+ * client_secret_file); config_load has checked they come together. */
+int		 config_tenant_has_app(const struct config_section *s);
 
 /* 1 if s is a valid name for a tenant, plugin or initiator:
  * 1-128 bytes of [A-Za-z0-9._@-]. */

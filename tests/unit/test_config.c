@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -344,6 +345,58 @@ names_are_checked(void **state)
 	assert_false(config_name_valid(long_name));
 }
 
+static void
+graph_settings_have_defaults_and_are_checked(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "[store]\n"), 0);
+	assert_string_equal(f->cfg.graph_base_url,
+	    "https://graph.microsoft.com");
+	assert_string_equal(f->cfg.login_url,
+	    "https://login.microsoftonline.com");
+	assert_int_equal(f->cfg.graph_timeout_s, 30);
+	assert_int_equal(load(f, "[graph]\nbase_url = http://127.0.0.1:8080/\n"
+	    "max_retries = 2\nmax_wait_s = 9\n"), 0);
+	assert_string_equal(f->cfg.graph_base_url, "http://127.0.0.1:8080");
+	assert_int_equal(f->cfg.graph_max_retries, 2);
+	assert_int_equal(f->cfg.graph_max_wait_s, 9);
+	assert_int_equal(load(f, "[graph]\nlogin_url = ftp://x\n"
+	    "timeout_s = 0\n"), -1);
+	assert_diag(f, 0, 2, "expected an http:// or https:// URL");
+	assert_diag(f, 1, 3, "timeout_s = 0");
+}
+
+static void
+tenant_credentials_come_together_and_the_secret_stays_private(void **state)
+{
+	struct fixture *f = *state;
+	char secret[PATH_MAX + 16];
+	const struct config_section *t;
+
+	snprintf(secret, sizeof(secret), "%s/secret", f->dir);
+	tu_write_file(secret, "not-a-real-secret\n");
+	assert_int_equal(chmod(secret, 0600), 0);
+	assert_int_equal(load(f, "[tenant contoso]\n"
+	    "tenant_id = contoso.onmicrosoft.com\n"
+	    "client_id = 11111111-2222-3333-4444-555555555555\n"
+	    "client_secret_file = secret\n"), 0);
+	t = config_tenant(&f->cfg, "contoso");
+	assert_true(config_tenant_has_app(t));
+	assert_string_equal(config_section_get(t, "client_secret_file"),
+	    secret);
+	assert_int_equal(chmod(secret, 0640), 0);
+	assert_int_equal(load(f, "[tenant contoso]\n"
+	    "tenant_id = contoso.onmicrosoft.com\n"
+	    "client_id = 11111111-2222-3333-4444-555555555555\n"
+	    "client_secret_file = secret\n"), -1);
+	assert_diag(f, 0, 4, "chmod 600");
+	assert_int_equal(load(f, "[tenant a]\nclient_id = nope\n"), -1);
+	assert_diag(f, 0, 2, "expected a GUID");
+	assert_diag(f, 1, 1, "needs tenant_id, client_id and "
+	    "client_secret_file together");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -361,6 +414,8 @@ main(void)
 		cmocka_unit_test(
 		    the_config_file_is_explicit_then_env_then_default),
 		T(a_missing_file_is_reported_clearly),
+		T(graph_settings_have_defaults_and_are_checked),
+		T(tenant_credentials_come_together_and_the_secret_stays_private),
 		cmocka_unit_test(names_are_checked),
 	};
 
