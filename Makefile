@@ -8,9 +8,10 @@ BUILD	?= build
 CC	?= cc
 SAN	?=
 
-PKGS	 = lmdb libcjson inih libcrypto
+PKGS	 = lmdb libcjson inih libcrypto libcurl
 DEBS	 = gcc clang make pkg-config python3 curl liblmdb-dev libcjson-dev \
-	   libinih-dev libssl-dev libcmocka-dev libmicrohttpd-dev bats
+	   libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev \
+	   libmicrohttpd-dev bats
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -26,7 +27,7 @@ PLUGIN_FLAGS = -fPIC -fvisibility=hidden -shared -Wl,-z,defs
 CORE_SRC = core/util.c core/log.c core/run.c core/identity.c \
 	   core/config.c core/store.c core/loader.c core/hostapi.c \
 	   core/runtime.c core/submit.c core/worker.c core/render.c \
-	   core/wake.c core/supervisor.c core/cli.c
+	   core/wake.c core/graph.c core/supervisor.c core/cli.c
 CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
 
 TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record

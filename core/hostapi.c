@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "graph.h"
 #include "log.h"
 #include "util.h"
 
@@ -214,6 +215,115 @@ host_kv_delete(struct oprun_ctx *ctx, const char *key)
 	return 0;
 }
 
+static int
+graph_canceled(void *arg)
+{
+	return host_cancel_requested(arg);
+}
+
+/* The process's Graph client, opened on first use. */
+static struct graph_client *
+graph_client(struct oprun_ctx *ctx, char *err, size_t errlen)
+{
+	if (ctx->graph == NULL || ctx->cfg == NULL || ctx->run == NULL) {
+		errf(err, errlen, "Graph calls are only possible while a run "
+		    "runs");
+		return NULL;
+	}
+	if (*ctx->graph == NULL && graph_client_open(ctx->graph, ctx->cfg, err,
+	    errlen) != 0)
+		return NULL;
+	return *ctx->graph;
+}
+
+/* Hands the plugin a view of resp, which ctx keeps until the next call. */
+static void
+expose(struct oprun_ctx *ctx, struct oprun_graph_response *out)
+{
+	struct oprun_graph_response view = {
+		.size = sizeof(view),
+		.status = ctx->last->status,
+		.body = ctx->last->body != NULL ? ctx->last->body : "",
+		.request_id = ctx->last->request_id,
+		.error = ctx->last->error,
+	};
+	size_t n = out->size < sizeof(view) ? out->size : sizeof(view);
+
+	/* Copy no more than the plugin's struct holds (its size says). */
+	memcpy(out, &view, n);
+	out->size = (uint32_t)n;
+}
+
+/* Prepares ctx->last for a new call; returns the graph_call to use. */
+static struct graph_call
+begin_call(struct oprun_ctx *ctx)
+{
+	struct graph_call call = { .tenant = ctx->run != NULL ?
+		ctx->run->tenant : "", .canceled = graph_canceled, .arg = ctx,
+		.wait_budget_ms = ctx->graph_wait_budget_ms };
+
+	if (ctx->last == NULL)
+		ctx->last = xcalloc(1, sizeof(*ctx->last));
+	graph_response_free(ctx->last);
+	memset(ctx->last, 0, sizeof(*ctx->last));
+	return call;
+}
+
+static int
+host_graph_request(struct oprun_ctx *ctx, const char *method,
+    const char *path, const char *const *headers, const char *body,
+    struct oprun_graph_response *resp)
+{
+	struct graph_call call = begin_call(ctx);
+	struct graph_client *gc;
+	int rc = -1;
+
+	if (resp == NULL || resp->size < sizeof(uint32_t))
+		return -1;
+	gc = graph_client(ctx, ctx->last->error, sizeof(ctx->last->error));
+	if (gc != NULL && method != NULL && path != NULL)
+		rc = graph_request(gc, &call, method, path, headers, body,
+		    ctx->last);
+	else if (gc != NULL)
+		snprintf(ctx->last->error, sizeof(ctx->last->error),
+		    "graph_request: method and path are required");
+	ctx->graph_wait_budget_ms = call.wait_budget_ms;
+	expose(ctx, resp);
+	return rc;
+}
+
+static int
+host_graph_list(struct oprun_ctx *ctx, const char *path,
+    const char *const *headers, int (*page)(void *arg, const char *json),
+    void *arg, struct oprun_graph_response *resp)
+{
+	struct graph_call call = begin_call(ctx);
+	struct graph_client *gc;
+	int rc = -1;
+
+	if (resp == NULL || resp->size < sizeof(uint32_t))
+		return -1;
+	gc = graph_client(ctx, ctx->last->error, sizeof(ctx->last->error));
+	if (gc != NULL && path != NULL && page != NULL)
+		rc = graph_list(gc, &call, path, headers, page, arg, ctx->last);
+	else if (gc != NULL)
+		snprintf(ctx->last->error, sizeof(ctx->last->error),
+		    "graph_list: path and page are required");
+	ctx->graph_wait_budget_ms = call.wait_budget_ms;
+	expose(ctx, resp);
+	return rc;
+}
+
+void
+hostapi_ctx_done(struct oprun_ctx *ctx)
+{
+	if (ctx->last != NULL) {
+		graph_response_free(ctx->last);
+		free(ctx->last);
+		ctx->last = NULL;
+	}
+}
+
 const struct oprun_host hostapi_table = {
 	.size = sizeof(struct oprun_host),
 	.abi_major = OPRUN_ABI_MAJOR,
@@ -228,6 +338,8 @@ const struct oprun_host hostapi_table = {
 	.kv_get = host_kv_get,
 	.kv_put = host_kv_put,
 	.kv_delete = host_kv_delete,
+	.graph_request = host_graph_request,
+	.graph_list = host_graph_list,
 };
 
 int

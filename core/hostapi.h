@@ -21,8 +21,14 @@
 
 #define HOSTAPI_FLUSH_MS 200
 
+struct graph_client;
+
 struct oprun_ctx {
 	struct loaded_plugin *plugin;
+	const struct config *cfg;
+	struct graph_client **graph;	/* opened on first use; NULL: none */
+	struct graph_response *last;	/* the answer plugins still see */
+	int64_t graph_wait_budget_ms;	/* left for this run's retry waits */
 	struct store *st;		/* NULL: key/value storage unavailable */
 	struct run *run;		/* NULL outside run() */
 	int cancel_requested;
@@ -39,5 +45,8 @@ int	hostapi_plugin_ready(struct loaded_plugin *p, struct store *st,
 	    char *err, size_t errlen);
 /* Saves pending progress now (used before finishing a run). */
 void	hostapi_flush(struct oprun_ctx *ctx);
+/* Frees what the context holds for the plugin (the last Graph answer);
+ * call when the plugin callback returned. */
+void	hostapi_ctx_done(struct oprun_ctx *ctx);
 
 #endif

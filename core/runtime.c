@@ -37,6 +37,7 @@ void
 runtime_close(struct runtime *rt)
 {
 	plugins_unload(&rt->plugins);
+	graph_client_close(rt->graph);
 	wake_close(&rt->wake);
 	store_close(rt->st);
 	diag_free(&rt->refusals);

@@ -11,6 +11,7 @@
 #define OPRUN_RUNTIME_H
 
 #include "config.h"
+#include "graph.h"
 #include "loader.h"
 #include "store.h"
 #include "util.h"
@@ -22,6 +23,7 @@ struct runtime {
 	struct diag refusals;
 	struct store *st;
 	struct wake wake;	/* tells a running `oprun serve` of new runs */
+	struct graph_client *graph;	/* opened by the first Graph call */
 };
 
 #define RUNTIME_PLUGINS	0x1	/* load the plugin directory */

@@ -143,7 +143,9 @@ execute(struct worker *w, struct run *r, int *lost)
 {
 	const struct loaded_op *op = plugins_find_op(&w->rt->plugins, r->type);
 	struct oprun_ctx ctx = { .plugin = op->plugin, .st = w->rt->st,
-		.run = r };
+		.run = r, .cfg = &w->rt->cfg, .graph = &w->rt->graph,
+		.graph_wait_budget_ms =
+		    (int64_t)w->rt->cfg.graph_max_wait_s * 1000 };
 	struct oprun_run_info info = {
 		.size = sizeof(info), .id = r->id, .tenant = r->tenant,
 		.type = r->type, .target = r->target != NULL ? r->target : "",
@@ -156,6 +158,7 @@ execute(struct worker *w, struct run *r, int *lost)
 	ctx.cancel_requested = (r->flags & RUN_FLAG_CANCEL_REQUESTED) != 0;
 	log_event(OPRUN_LOG_DEBUG, r->id, r->type, r->tenant, "started");
 	to = outcome_state(r, op->op.run(&hostapi_table, &ctx, &info));
+	hostapi_ctx_done(&ctx);
 	*lost = ctx.lost;
 	return timed_out(r, to);
 }

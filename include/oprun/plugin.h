@@ -6,6 +6,8 @@
  *        run), host table with logging, progress, per-item results, result
  *        JSON, cancel check, config lookup and plugin-scoped key/value
  *        storage.
+ *   1.1  Host table: graph_request and graph_list, the Microsoft Graph
+ *        client (struct oprun_graph_response).
  *
  * Compatibility rules
  *   - Every struct that crosses the ABI starts with its size as compiled.
@@ -41,7 +43,7 @@ extern "C" {
 #endif
 
 #define OPRUN_ABI_MAJOR 1
-#define OPRUN_ABI_MINOR 0
+#define OPRUN_ABI_MINOR 1
 
 #define OPRUN_EXPORT __attribute__((visibility("default")))
 
@@ -74,6 +76,17 @@ enum oprun_item_status {
 
 /* Opaque per-call context; pass it back to every host function. */
 struct oprun_ctx;
+
+/* The answer to a Graph call (ABI 1.1).  The strings stay valid until
+ * the next Graph call with the same ctx or the end of the callback. */
+struct oprun_graph_response {
+	uint32_t size;		 /* set by the plugin: sizeof(*resp) */
+	long status;		 /* HTTP status, 0 when none came */
+	const char *body;	 /* response text (JSON), "" if none */
+	const char *request_id;	 /* Graph's request-id, "" if none */
+	const char *error;	 /* one line when status is not 2xx, or why
+				  * no answer came; "" otherwise */
+};
 
 /* The host function table.  Append-only within a major version. */
 struct oprun_host {
@@ -122,8 +135,31 @@ struct oprun_host {
 		      size_t len);
 	int (*kv_delete)(struct oprun_ctx *ctx, const char *key);
 
-	/* Later minor versions append members here (Graph client, directory
-	 * cache).  Test them with OPRUN_HOST_HAS before use. */
+	/* ABI 1.1: Microsoft Graph as the run's tenant app (client
+	 * credentials; the plugin never sees a secret or a token).  path is
+	 * "/v1.0/..." or "/beta/..." with its query, or an absolute URL under
+	 * the configured base (an @odata.nextLink).  headers: "Name: value"
+	 * strings, NULL-terminated, or NULL.  body: JSON text or NULL.  The
+	 * host retries 429/503/504 (honouring Retry-After) within the run's
+	 * budget, renews tokens, and turns OData errors into resp->error with
+	 * Graph's request-id.  Returns 0 when an answer came (any status), -1
+	 * when none could be had (reason in resp->error).  Only during run. */
+	int (*graph_request)(struct oprun_ctx *ctx, const char *method,
+			     const char *path, const char *const *headers,
+			     const char *body,
+			     struct oprun_graph_response *resp);
+
+	/* GETs path and follows every @odata.nextLink verbatim, resending
+	 * headers on each page; calls page(arg, page_json) per page (non-zero
+	 * stops and is returned).  Returns 0 after the last page, -1 on a
+	 * failed page (resp says which and why). */
+	int (*graph_list)(struct oprun_ctx *ctx, const char *path,
+			  const char *const *headers,
+			  int (*page)(void *arg, const char *json), void *arg,
+			  struct oprun_graph_response *resp);
+
+	/* Later minor versions append members here (delegated tokens, the
+	 * directory cache).  Test them with OPRUN_HOST_HAS before use. */
 };
 
 /* True when the host table carries MEMBER and it is set. */

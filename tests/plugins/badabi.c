@@ -31,7 +31,7 @@ static const struct oprun_plugin badabi_plugin = {
     .size = sizeof(struct oprun_plugin),
     /* One major version ahead: structs may have changed incompatibly. */
     .abi_major = OPRUN_ABI_MAJOR + 1,
-    .abi_minor = OPRUN_ABI_MINOR,
+    .abi_minor = 0, /* "ABI 2.0": the tests expect these words */
     .name = "badabi",
     .version = "1.0.0",
     .description = "test plugin: built against a future ABI major",

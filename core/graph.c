@@ -1,0 +1,701 @@
+#define _DEFAULT_SOURCE /* explicit_bzero */
+#include "graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <openssl/rand.h>
+
+#include "run.h"
+#include "util.h"
+
+#define MAX_BODY	(32 * 1024 * 1024)	/* one Graph response */
+#define MAX_SECRET	4096
+#define MAX_TOKENS	64			/* tenants with a cached token */
+#define TOKEN_MARGIN_MS	(5 * 60 * 1000)		/* renew this long before expiry */
+#define BACKOFF_MAX_MS	(32 * 1000)
+#define GRAPH_SCOPE	"https://graph.microsoft.com/.default"
+
+struct token {
+	char tenant[RUN_MAX_NAME + 1];
+	char *value;		/* wiped when replaced */
+	int64_t renew_at_ms;	/* monotonic */
+};
+
+struct graph_client {
+	const struct config *cfg;
+	CURL *curl;
+	struct token tokens[MAX_TOKENS];
+	size_t ntokens;
+};
+
+/* ---- buffers ----------------------------------------------------- */
+
+struct recv {
+	struct graph_response *resp;
+	char retry_after[128];
+	int too_big;
+};
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct recv *rv = arg;
+	struct graph_response *r = rv->resp;
+	size_t len = size * n;
+
+	if (r->body_len + len > MAX_BODY) {
+		rv->too_big = 1;
+		return 0;
+	}
+	r->body = xrealloc(r->body, r->body_len + len + 1);
+	memcpy(r->body + r->body_len, data, len);
+	r->body_len += len;
+	r->body[r->body_len] = '\0';
+	return len;
+}
+
+/* Copies the value of header `name` if line is that header. */
+static void
+header_value(const char *line, size_t len, const char *name, char *out,
+    size_t outlen)
+{
+	size_t nl = strlen(name), v;
+
+	if (len <= nl + 1 || strncasecmp(line, name, nl) != 0 ||
+	    line[nl] != ':')
+		return;
+	for (v = nl + 1; v < len && (line[v] == ' ' || line[v] == '\t'); v++)
+		;
+	while (len > v && (line[len - 1] == '\r' || line[len - 1] == '\n' ||
+	    line[len - 1] == ' '))
+		len--;
+	snprintf(out, outlen, "%.*s", (int)(len - v), line + v);
+}
+
+static size_t
+on_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct recv *rv = arg;
+	size_t len = size * n;
+
+	/* A new response (after a redirect or 100): forget the last one. */
+	if (len > 5 && strncmp(line, "HTTP/", 5) == 0) {
+		rv->retry_after[0] = '\0';
+		rv->resp->request_id[0] = '\0';
+	}
+	header_value(line, len, "request-id", rv->resp->request_id,
+	    sizeof(rv->resp->request_id));
+	header_value(line, len, "retry-after", rv->retry_after,
+	    sizeof(rv->retry_after));
+	return len;
+}
+
+void
+graph_response_free(struct graph_response *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+}
+
+static void
+response_reset(struct graph_response *resp)
+{
+	graph_response_free(resp);
+	resp->status = 0;
+	resp->request_id[0] = '\0';
+	resp->error[0] = '\0';
+}
+
+/* ---- client ------------------------------------------------------ */
+
+int
+graph_client_open(struct graph_client **out, const struct config *cfg,
+    char *err, size_t errlen)
+{
+	static int global_done;
+	struct graph_client *gc;
+
+	if (!global_done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return errf(err, errlen, "libcurl failed to start");
+		global_done = 1;
+	}
+	gc = xcalloc(1, sizeof(*gc));
+	gc->cfg = cfg;
+	gc->curl = curl_easy_init();
+	if (gc->curl == NULL) {
+		free(gc);
+		return errf(err, errlen, "libcurl: cannot create a handle");
+	}
+	*out = gc;
+	return 0;
+}
+
+static void
+token_wipe(struct token *t)
+{
+	if (t->value != NULL) {
+		explicit_bzero(t->value, strlen(t->value));
+		free(t->value);
+		t->value = NULL;
+	}
+}
+
+void
+graph_client_close(struct graph_client *gc)
+{
+	if (gc == NULL)
+		return;
+	for (size_t i = 0; i < gc->ntokens; i++)
+		token_wipe(&gc->tokens[i]);
+	curl_easy_cleanup(gc->curl);
+	free(gc);
+}
+
+static struct token *
+token_slot(struct graph_client *gc, const char *tenant)
+{
+	for (size_t i = 0; i < gc->ntokens; i++)
+		if (strcmp(gc->tokens[i].tenant, tenant) == 0)
+			return &gc->tokens[i];
+	if (gc->ntokens == MAX_TOKENS) {
+		token_wipe(&gc->tokens[0]);
+		memmove(gc->tokens, gc->tokens + 1,
+		    (MAX_TOKENS - 1) * sizeof(gc->tokens[0]));
+		gc->ntokens--;
+	}
+	memset(&gc->tokens[gc->ntokens], 0, sizeof(gc->tokens[0]));
+	snprintf(gc->tokens[gc->ntokens].tenant, sizeof(gc->tokens[0].tenant),
+	    "%s", tenant);
+	return &gc->tokens[gc->ntokens++];
+}
+
+/* ---- one HTTP exchange ------------------------------------------- */
+
+struct exchange {
+	const char *method, *url, *body;
+	struct curl_slist *headers;
+	struct graph_response *resp;
+	char retry_after[128];
+	char curl_error[CURL_ERROR_SIZE];
+};
+
+/* Performs one request; returns the CURLcode. */
+static CURLcode
+perform(struct graph_client *gc, struct exchange *x)
+{
+	struct recv rv = { .resp = x->resp };
+	CURL *c = gc->curl;
+	CURLcode rc;
+
+	response_reset(x->resp);
+	curl_easy_reset(c);
+	x->curl_error[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, x->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, x->method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rv);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &rv);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->curl_error);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)gc->cfg->graph_timeout_s);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (x->body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(x->body));
+	} else if (strcmp(x->method, "GET") == 0) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
+	rc = curl_easy_perform(c);
+	/* The form body may hold the client secret: forget curl's pointer. */
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->resp->status);
+	else if (rv.too_big)
+		snprintf(x->curl_error, sizeof(x->curl_error), "response larger "
+		    "than %d bytes", MAX_BODY);
+	if (x->resp->body == NULL)
+		x->resp->body = xcalloc(1, 1);
+	snprintf(x->retry_after, sizeof(x->retry_after), "%s", rv.retry_after);
+	return rc;
+}
+
+/* ---- errors ------------------------------------------------------ */
+
+/* Intune puts a JSON document in message; its "Message" is the text. */
+static void
+unwrap_intune(const char *message, char *out, size_t len)
+{
+	cJSON *inner = cJSON_Parse(message);
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(inner, "Message");
+
+	snprintf(out, len, "%s", cJSON_IsString(m) ? m->valuestring : message);
+	cJSON_Delete(inner);
+}
+
+/* Fills resp->error from an OData error body (or the bare status). */
+static void
+describe_graph_error(struct graph_response *resp)
+{
+	cJSON *root = cJSON_Parse(resp->body);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+	const cJSON *inner = cJSON_GetObjectItemCaseSensitive(e, "innerError");
+	const cJSON *rid;
+	char text[768] = "";
+
+	if (inner == NULL)
+		inner = cJSON_GetObjectItemCaseSensitive(e, "innererror");
+	rid = cJSON_GetObjectItemCaseSensitive(inner, "request-id");
+	if (cJSON_IsString(rid) && resp->request_id[0] == '\0')
+		snprintf(resp->request_id, sizeof(resp->request_id), "%s",
+		    rid->valuestring);
+	if (cJSON_IsString(msg))
+		unwrap_intune(msg->valuestring, text, sizeof(text));
+	snprintf(resp->error, sizeof(resp->error), "HTTP %ld %s: %s "
+	    "(request-id %s)", resp->status, cJSON_IsString(code) ?
+	    code->valuestring : "error", text[0] ? text : "no message",
+	    resp->request_id[0] ? resp->request_id : "none");
+	cJSON_Delete(root);
+}
+
+/* Entra's OAuth error: the AADSTS text, and what usually fixes it. */
+static void
+describe_token_error(const char *tenant, const struct graph_response *resp,
+    char *out, size_t len)
+{
+	cJSON *root = cJSON_Parse(resp->body);
+	const cJSON *desc = cJSON_GetObjectItemCaseSensitive(root,
+	    "error_description");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "error");
+	char text[512] = "no description";
+	const char *fix = "check tenant_id, client_id and client_secret_file";
+	char *cut;
+
+	if (cJSON_IsString(desc)) {
+		snprintf(text, sizeof(text), "%s", desc->valuestring);
+		/* The trace and correlation ids follow; keep the sentence. */
+		if ((cut = strstr(text, " Trace ID")) != NULL)
+			*cut = '\0';
+	}
+	if (strstr(text, "AADSTS7000215") || strstr(text, "AADSTS7000222"))
+		fix = "the client secret is wrong or expired: put the current "
+		    "one in client_secret_file";
+	else if (strstr(text, "AADSTS700016"))
+		fix = "no such app in this directory: check client_id and "
+		    "tenant_id";
+	else if (strstr(text, "AADSTS90002"))
+		fix = "no such directory: check tenant_id";
+	snprintf(out, len, "tenant %s: Entra refused the token request (HTTP "
+	    "%ld %s): %s; %s", tenant, resp->status, cJSON_IsString(code) ?
+	    code->valuestring : "error", text, fix);
+	cJSON_Delete(root);
+}
+
+/* ---- waiting ----------------------------------------------------- */
+
+/* The wait before retry n: Retry-After (seconds or an HTTP date), else
+ * exponential backoff with jitter. */
+static int64_t
+retry_wait_ms(const char *retry_after, int n)
+{
+	int64_t base, ms;
+	unsigned char r;
+	time_t when;
+
+	if (retry_after[0] >= '0' && retry_after[0] <= '9')
+		return (int64_t)strtol(retry_after, NULL, 10) * 1000;
+	if (retry_after[0] != '\0' && (when = curl_getdate(retry_after,
+	    NULL)) > 0)
+		return when > time(NULL) ? (int64_t)(when - time(NULL)) * 1000 :
+		    0;
+	base = (int64_t)1000 << (n < 5 ? n : 5);
+	if (base > BACKOFF_MAX_MS)
+		base = BACKOFF_MAX_MS;
+	if (RAND_bytes(&r, 1) != 1)
+		r = 128;
+	/* Half the base plus up to half again, so clients spread out. */
+	ms = base / 2 + base / 2 * r / 255;
+	return ms;
+}
+
+/* Sleeps ms in small steps; returns -1 as soon as the run is canceled. */
+static int
+wait_ms(struct graph_call *call, int64_t ms)
+{
+	int64_t end = monotonic_ms() + ms;
+
+	for (;;) {
+		int64_t left = end - monotonic_ms();
+		struct timespec step = { 0, 50 * 1000 * 1000 };
+
+		if (call->canceled != NULL && call->canceled(call->arg))
+			return -1;
+		if (left <= 0)
+			return 0;
+		if (left < 50)
+			step.tv_nsec = (long)left * 1000 * 1000;
+		nanosleep(&step, NULL);
+	}
+}
+
+/* ---- tokens ------------------------------------------------------ */
+
+static char *
+form_escape(CURL *c, const char *s)
+{
+	char *e = curl_easy_escape(c, s, 0);
+	char *copy = xstrdup(e != NULL ? e : "");
+
+	if (e != NULL) {
+		explicit_bzero(e, strlen(e));
+		curl_free(e);
+	}
+	return copy;
+}
+
+/* The form body of a client-credentials request; the caller wipes it. */
+static char *
+token_form(struct graph_client *gc, const char *client_id,
+    const char *secret)
+{
+	char *id = form_escape(gc->curl, client_id);
+	char *sec = form_escape(gc->curl, secret);
+	char *scope = form_escape(gc->curl, GRAPH_SCOPE);
+	size_t n = strlen(id) + strlen(sec) + strlen(scope) + 96;
+	char *form = xmalloc(n);
+
+	snprintf(form, n, "client_id=%s&client_secret=%s&scope=%s"
+	    "&grant_type=client_credentials", id, sec, scope);
+	explicit_bzero(sec, strlen(sec));
+	free(id);
+	free(sec);
+	free(scope);
+	return form;
+}
+
+static int
+read_secret(const char *path, char **secret, char *err, size_t errlen)
+{
+	size_t n;
+
+	if (read_file(path, MAX_SECRET, secret, &n, err, errlen) != 0)
+		return -1;
+	while (n > 0 && ((*secret)[n - 1] == '\n' || (*secret)[n - 1] == '\r' ||
+	    (*secret)[n - 1] == ' '))
+		(*secret)[--n] = '\0';
+	return 0;
+}
+
+/* Takes access_token and expires_in from a token response. */
+static int
+adopt_token(struct token *t, const char *body)
+{
+	cJSON *root = cJSON_Parse(body);
+	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(root,
+	    "access_token");
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
+	int64_t life_ms;
+	int rc = -1;
+
+	if (cJSON_IsString(tok) && cJSON_IsNumber(exp)) {
+		token_wipe(t);
+		t->value = xstrdup(tok->valuestring);
+		life_ms = (int64_t)exp->valuedouble * 1000;
+		/* Renew early; a short-lived token at half its life. */
+		t->renew_at_ms = monotonic_ms() + (life_ms > 2 * TOKEN_MARGIN_MS ?
+		    life_ms - TOKEN_MARGIN_MS : life_ms / 2);
+		rc = 0;
+	}
+	if (cJSON_IsString(tok))
+		explicit_bzero(tok->valuestring, strlen(tok->valuestring));
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int
+fetch_token(struct graph_client *gc, const struct config_section *tenant,
+    struct token *t, char *err, size_t errlen)
+{
+	struct graph_response resp = { 0 };
+	struct exchange x = { .method = "POST", .resp = &resp };
+	char url[1024], *secret = NULL, *form;
+	CURLcode rc;
+	int ok = -1;
+
+	if (read_secret(config_section_get(tenant, "client_secret_file"),
+	    &secret, err, errlen) != 0)
+		return errf(err, errlen, "tenant %s: cannot read "
+		    "client_secret_file: %s", tenant->name, err);
+	form = token_form(gc, config_section_get(tenant, "client_id"), secret);
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+	snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token",
+	    gc->cfg->login_url, config_section_get(tenant, "tenant_id"));
+	x.url = url;
+	x.body = form;
+	x.headers = curl_slist_append(NULL,
+	    "Content-Type: application/x-www-form-urlencoded");
+	rc = perform(gc, &x);
+	explicit_bzero(form, strlen(form));
+	free(form);
+	curl_slist_free_all(x.headers);
+	if (rc != CURLE_OK)
+		errf(err, errlen, "tenant %s: token request to %s failed: %s",
+		    tenant->name, gc->cfg->login_url, x.curl_error[0] ?
+		    x.curl_error : curl_easy_strerror(rc));
+	else if (resp.status != 200)
+		describe_token_error(tenant->name, &resp, err, errlen);
+	else if ((ok = adopt_token(t, resp.body)) != 0)
+		errf(err, errlen, "tenant %s: the token endpoint answered "
+		    "without access_token or expires_in", tenant->name);
+	if (resp.body != NULL)
+		explicit_bzero(resp.body, resp.body_len);
+	graph_response_free(&resp);
+	return ok;
+}
+
+/* A valid app token for the call's tenant, fetched if needed. */
+static const char *
+app_token(struct graph_client *gc, struct graph_call *call, int renew,
+    char *err, size_t errlen)
+{
+	const struct config_section *tenant = config_tenant(gc->cfg,
+	    call->tenant);
+	struct token *t;
+
+	if (tenant == NULL || !config_tenant_has_app(tenant)) {
+		errf(err, errlen, "tenant %s has no app credentials: set "
+		    "tenant_id, client_id and client_secret_file in [tenant %s]",
+		    call->tenant, call->tenant);
+		return NULL;
+	}
+	t = token_slot(gc, call->tenant);
+	if (!renew && t->value != NULL && monotonic_ms() < t->renew_at_ms)
+		return t->value;
+	if (fetch_token(gc, tenant, t, err, errlen) != 0)
+		return NULL;
+	return t->value;
+}
+
+/* ---- requests ---------------------------------------------------- */
+
+static struct curl_slist *
+request_headers(const char *token, const char *const *extra, int has_body)
+{
+	struct curl_slist *h = NULL;
+	unsigned char id[16];
+	char line[8192];
+
+	snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
+	h = curl_slist_append(h, line);
+	explicit_bzero(line, sizeof(line));
+	if (RAND_bytes(id, sizeof(id)) == 1) {
+		snprintf(line, sizeof(line), "client-request-id: %02x%02x%02x"
+		    "%02x-%02x%02x-4%x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		    id[0], id[1], id[2], id[3], id[4], id[5], id[6] & 0xf, id[7],
+		    (id[8] & 0x3f) | 0x80, id[9], id[10], id[11], id[12], id[13],
+		    id[14], id[15]);
+		h = curl_slist_append(h, line);
+	}
+	h = curl_slist_append(h, "Accept: application/json");
+	if (has_body)
+		h = curl_slist_append(h, "Content-Type: application/json");
+	for (; extra != NULL && *extra != NULL; extra++)
+		h = curl_slist_append(h, *extra);
+	return h;
+}
+
+static void
+wipe_headers(struct curl_slist *h)
+{
+	for (struct curl_slist *p = h; p != NULL; p = p->next)
+		explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(h);
+}
+
+static int
+idempotent_method(const char *m)
+{
+	return strcmp(m, "GET") == 0 || strcmp(m, "PUT") == 0 ||
+	    strcmp(m, "DELETE") == 0 || strcmp(m, "HEAD") == 0;
+}
+
+static int
+throttled(long status)
+{
+	return status == 429 || status == 503 || status == 504;
+}
+
+/* Builds the URL: an absolute one must stay under base_url, so a token
+ * is never sent to another host. */
+static int
+build_url(const struct config *cfg, const char *path, char *url, size_t len,
+    char *err, size_t errlen)
+{
+	size_t blen = strlen(cfg->graph_base_url);
+
+	if (strncmp(path, "http://", 7) == 0 ||
+	    strncmp(path, "https://", 8) == 0) {
+		if (strncmp(path, cfg->graph_base_url, blen) != 0 ||
+		    path[blen] != '/')
+			return errf(err, errlen, "refusing to follow %.200s: it "
+			    "is not under [graph] base_url %s", path,
+			    cfg->graph_base_url);
+		snprintf(url, len, "%s", path);
+	} else if (path[0] == '/') {
+		snprintf(url, len, "%s%s", cfg->graph_base_url, path);
+	} else {
+		return errf(err, errlen, "Graph path %.200s must start with "
+		    "/v1.0/ or /beta/", path);
+	}
+	return strlen(url) + 1 >= len ? errf(err, errlen, "URL too long") : 0;
+}
+
+/* Decides what to do after one attempt: 0 done, 1 retry (after *wait),
+ * -1 give up (resp->error says why). */
+static int
+after_attempt(struct graph_client *gc, struct graph_call *call,
+    struct exchange *x, CURLcode rc, int attempt, int64_t *wait)
+{
+	struct graph_response *resp = x->resp;
+	int retryable = rc != CURLE_OK ? idempotent_method(x->method) :
+	    throttled(resp->status);
+
+	if (rc == CURLE_OK && !throttled(resp->status))
+		return 0;
+	if (rc != CURLE_OK)
+		snprintf(resp->error, sizeof(resp->error), "%s %.200s: %s%s",
+		    x->method, x->url, x->curl_error[0] ? x->curl_error :
+		    curl_easy_strerror(rc), retryable ? "" :
+		    " (not retried: the method is not idempotent)");
+	else
+		describe_graph_error(resp);
+	if (!retryable)
+		return -1;
+	if ((uint64_t)attempt >= gc->cfg->graph_max_retries) {
+		strncat(resp->error, "; gave up after the retries allowed by "
+		    "[graph] max_retries", sizeof(resp->error) -
+		    strlen(resp->error) - 1);
+		return -1;
+	}
+	*wait = retry_wait_ms(x->retry_after, attempt);
+	if (*wait > call->wait_budget_ms) {
+		strncat(resp->error, "; the run's wait budget ([graph] "
+		    "max_wait_s) is spent", sizeof(resp->error) -
+		    strlen(resp->error) - 1);
+		return -1;
+	}
+	return 1;
+}
+
+/* 401 InvalidAuthenticationToken: the token expired or was revoked. */
+static int
+token_rejected(const struct graph_response *resp)
+{
+	return resp->status == 401 &&
+	    strstr(resp->body, "InvalidAuthenticationToken") != NULL;
+}
+
+int
+graph_request(struct graph_client *gc, struct graph_call *call,
+    const char *method, const char *path, const char *const *headers,
+    const char *body, struct graph_response *resp)
+{
+	struct exchange x = { .method = method, .body = body, .resp = resp };
+	char url[8192];
+	int renewed = 0, rc = -1;
+
+	memset(resp, 0, sizeof(*resp));
+	if (build_url(gc->cfg, path, url, sizeof(url), resp->error,
+	    sizeof(resp->error)) != 0)
+		return -1;
+	x.url = url;
+	for (int attempt = 0;; attempt++) {
+		const char *token = app_token(gc, call, 0, resp->error,
+		    sizeof(resp->error));
+		int64_t wait = 0;
+		CURLcode crc;
+		int next;
+
+		if (token == NULL)
+			break;
+		x.headers = request_headers(token, headers, body != NULL);
+		crc = perform(gc, &x);
+		wipe_headers(x.headers);
+		if (crc == CURLE_OK && token_rejected(resp) && !renewed) {
+			renewed = 1;	/* once: a second 401 is an answer */
+			if (app_token(gc, call, 1, resp->error,
+			    sizeof(resp->error)) == NULL)
+				break;
+			attempt--;
+			continue;
+		}
+		next = after_attempt(gc, call, &x, crc, attempt, &wait);
+		if (next <= 0) {
+			rc = next == 0 ? 0 : -1;
+			if (rc == 0 && (resp->status < 200 || resp->status > 299))
+				describe_graph_error(resp);
+			break;
+		}
+		call->wait_budget_ms -= wait;
+		if (wait_ms(call, wait) != 0) {
+			snprintf(resp->error, sizeof(resp->error), "canceled "
+			    "while waiting to retry %s %.200s", method, path);
+			break;
+		}
+	}
+	if (resp->body == NULL)
+		resp->body = xcalloc(1, 1);
+	return rc;
+}
+
+/* The page's @odata.nextLink, copied, or NULL. */
+static char *
+next_link(const char *json)
+{
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(root,
+	    "@odata.nextLink");
+	char *link = cJSON_IsString(n) ? xstrdup(n->valuestring) : NULL;
+
+	cJSON_Delete(root);
+	return link;
+}
+
+int
+graph_list(struct graph_client *gc, struct graph_call *call,
+    const char *path, const char *const *headers,
+    int (*page)(void *arg, const char *json), void *arg,
+    struct graph_response *resp)
+{
+	char *link = xstrdup(path);
+	int rc = 0;
+
+	while (link != NULL) {
+		rc = graph_request(gc, call, "GET", link, headers, NULL, resp);
+		free(link);
+		link = NULL;
+		if (rc != 0 || resp->status < 200 || resp->status > 299) {
+			rc = -1;
+			break;
+		}
+		if ((rc = page(arg, resp->body)) != 0)
+			break;
+		link = next_link(resp->body);
+		if (link != NULL)
+			graph_response_free(resp);
+	}
+	free(link);
+	return rc;
+}
