@@ -30,7 +30,7 @@ CORE_SRC = core/util.c core/log.c core/run.c core/identity.c \
 	   core/wake.c core/graph.c core/supervisor.c core/cli.c
 CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
 
-TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record
+TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record graphtest
 TEST_PLUGIN_SO = $(TEST_PLUGINS:%=$(BUILD)/test-plugins/%.so)
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
