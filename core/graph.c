@@ -699,3 +699,200 @@ graph_list(struct graph_client *gc, struct graph_call *call,
 	free(link);
 	return rc;
 }
+
+/* ---- $batch ------------------------------------------------------ */
+
+#define BATCH_MAX 20
+
+/* Checks the caller's requests: an array of 1 to 20 objects with unique
+ * string ids. */
+static int
+batch_check(const cJSON *reqs, char *err, size_t errlen)
+{
+	const cJSON *r, *o;
+	int n = cJSON_GetArraySize(reqs), i = 0;
+
+	if (!cJSON_IsArray(reqs) || n < 1 || n > BATCH_MAX)
+		return errf(err, errlen, "$batch: give 1 to %d requests",
+		    BATCH_MAX);
+	cJSON_ArrayForEach(r, reqs) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+		int j = 0;
+
+		if (!cJSON_IsString(id) || !cJSON_IsString(
+		    cJSON_GetObjectItemCaseSensitive(r, "url")))
+			return errf(err, errlen, "$batch: request %d needs a "
+			    "string id and url", i + 1);
+		cJSON_ArrayForEach(o, reqs) {
+			const cJSON *oid = cJSON_GetObjectItemCaseSensitive(o,
+			    "id");
+
+			if (j++ < i && cJSON_IsString(oid) &&
+			    strcmp(oid->valuestring, id->valuestring) == 0)
+				return errf(err, errlen, "$batch: id %s appears "
+				    "twice", id->valuestring);
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* An item's Retry-After header, in ms (0 when absent). */
+static int64_t
+item_retry_ms(const cJSON *item, int attempt)
+{
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(item, "headers");
+	const cJSON *ra = cJSON_GetObjectItem(h, "Retry-After");
+
+	if (cJSON_IsString(ra))
+		return retry_wait_ms(ra->valuestring, attempt);
+	if (cJSON_IsNumber(ra))
+		return (int64_t)ra->valuedouble * 1000;
+	return retry_wait_ms("", attempt);
+}
+
+struct batch_state {
+	cJSON *reqs;		/* the caller's requests */
+	cJSON **answers;	/* per request, NULL while pending */
+	int n;
+};
+
+/* Sends the pending requests once; files the answers; returns the wait
+ * before the next round (0: none pending), or -1 on failure. */
+static int64_t
+batch_round(struct graph_client *gc, struct graph_call *call,
+    const char *path, struct batch_state *bs, int attempt,
+    struct graph_response *resp)
+{
+	cJSON *body = cJSON_CreateObject();
+	cJSON *list = cJSON_AddArrayToObject(body, "requests"), *root, *item;
+	const cJSON *answers;
+	char *text;
+	int64_t wait = 0;
+	int rc, i = 0;
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, bs->reqs)
+		if (bs->answers[i++] == NULL)
+			cJSON_AddItemToArray(list, cJSON_Duplicate(r, 1));
+	text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	rc = graph_request(gc, call, "POST", path, NULL, text, resp);
+	free(text);
+	if (rc != 0 || resp->status != 200)
+		return -1;
+	root = cJSON_Parse(resp->body);
+	answers = cJSON_GetObjectItemCaseSensitive(root, "responses");
+	cJSON_ArrayForEach(item, answers) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(item,
+		    "status");
+
+		i = 0;
+		cJSON_ArrayForEach(r, bs->reqs) {
+			const cJSON *rid = cJSON_GetObjectItemCaseSensitive(r,
+			    "id");
+
+			if (cJSON_IsString(id) && strcmp(rid->valuestring,
+			    id->valuestring) == 0 && bs->answers[i] == NULL) {
+				int64_t w;
+
+				if (cJSON_IsNumber(st) &&
+				    throttled((long)st->valuedouble) &&
+				    (uint64_t)attempt < gc->cfg->graph_max_retries &&
+				    (w = item_retry_ms(item, attempt)) <=
+				    call->wait_budget_ms) {
+					if (w > wait)
+						wait = w;
+					/* Keep the answer in case retries end. */
+					bs->answers[i] = NULL;
+				} else {
+					bs->answers[i] = cJSON_Duplicate(item, 1);
+				}
+			}
+			i++;
+		}
+	}
+	cJSON_Delete(root);
+	/* Anything still without an answer is pending; wait at least a bit. */
+	for (i = 0; i < bs->n; i++)
+		if (bs->answers[i] == NULL && wait == 0)
+			wait = retry_wait_ms("", attempt);
+	return wait;
+}
+
+static char *
+batch_result(struct batch_state *bs)
+{
+	cJSON *out = cJSON_CreateArray();
+	const cJSON *r;
+	char *text;
+	int i = 0;
+
+	cJSON_ArrayForEach(r, bs->reqs) {
+		cJSON *a = bs->answers[i++];
+
+		if (a == NULL) {
+			a = cJSON_CreateObject();
+			cJSON_AddStringToObject(a, "id",
+			    cJSON_GetObjectItemCaseSensitive(r, "id")->valuestring);
+			cJSON_AddNumberToObject(a, "status", 429);
+			cJSON_AddStringToObject(a, "error", "still throttled "
+			    "when the retries or the wait budget ran out");
+		}
+		cJSON_AddItemToArray(out, a);
+		bs->answers[i - 1] = NULL;
+	}
+	text = cJSON_PrintUnformatted(out);
+	cJSON_Delete(out);
+	return text;
+}
+
+int
+graph_batch(struct graph_client *gc, struct graph_call *call,
+    const char *version, const char *requests, struct graph_response *resp)
+{
+	struct batch_state bs = { 0 };
+	char path[64];
+	int rc = -1;
+
+	memset(resp, 0, sizeof(*resp));
+	bs.reqs = cJSON_Parse(requests);
+	if (batch_check(bs.reqs, resp->error, sizeof(resp->error)) != 0)
+		goto out;
+	bs.n = cJSON_GetArraySize(bs.reqs);
+	bs.answers = xcalloc((size_t)bs.n, sizeof(*bs.answers));
+	snprintf(path, sizeof(path), "/%s/$batch", strcmp(version, "beta") == 0 ?
+	    "beta" : "v1.0");
+	for (int attempt = 0;; attempt++) {
+		int64_t wait = batch_round(gc, call, path, &bs, attempt, resp);
+		int pending = 0;
+
+		if (wait < 0)
+			goto out;
+		for (int i = 0; i < bs.n; i++)
+			pending += bs.answers[i] == NULL;
+		if (pending == 0 || (uint64_t)attempt >= gc->cfg->graph_max_retries ||
+		    wait > call->wait_budget_ms)
+			break;
+		call->wait_budget_ms -= wait;
+		if (wait_ms(call, wait) != 0) {
+			snprintf(resp->error, sizeof(resp->error), "canceled "
+			    "while waiting to retry throttled $batch items");
+			goto out;
+		}
+	}
+	graph_response_free(resp);
+	resp->body = batch_result(&bs);
+	resp->body_len = strlen(resp->body);
+	resp->status = 200;
+	rc = 0;
+out:
+	for (int i = 0; i < bs.n; i++)
+		cJSON_Delete(bs.answers[i]);
+	free(bs.answers);
+	cJSON_Delete(bs.reqs);
+	if (resp->body == NULL)
+		resp->body = xcalloc(1, 1);
+	return rc;
+}

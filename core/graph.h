@@ -73,4 +73,16 @@ int	graph_list(struct graph_client *gc, struct graph_call *call,
 	    int (*page)(void *arg, const char *json), void *arg,
 	    struct graph_response *resp);
 
+/* JSON $batch: requests is a JSON array of at most 20 objects {"id",
+ * "method", "url" (relative, such as "/deviceManagement/..."), optional
+ * "headers" and "body"}, sent to /VERSION/$batch.  Items answered 429,
+ * 503 or 504 are sent again (alone, in a new batch) after the longest
+ * Retry-After among them, within the retry count and the wait budget.
+ * On 0, resp->body is a JSON array of {"id", "status", "headers", "body"}
+ * in the order of the requests (an item still throttled keeps its last
+ * answer).  -1: the batch itself failed (reason in resp->error). */
+int	graph_batch(struct graph_client *gc, struct graph_call *call,
+	    const char *version, const char *requests,
+	    struct graph_response *resp);
+
 #endif

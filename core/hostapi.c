@@ -314,6 +314,27 @@ host_graph_list(struct oprun_ctx *ctx, const char *path,
 	return rc;
 }
 
+static int
+host_graph_batch(struct oprun_ctx *ctx, const char *version,
+    const char *requests, struct oprun_graph_response *resp)
+{
+	struct graph_call call = begin_call(ctx);
+	struct graph_client *gc;
+	int rc = -1;
+
+	if (resp == NULL || resp->size < sizeof(uint32_t))
+		return -1;
+	gc = graph_client(ctx, ctx->last->error, sizeof(ctx->last->error));
+	if (gc != NULL && version != NULL && requests != NULL)
+		rc = graph_batch(gc, &call, version, requests, ctx->last);
+	else if (gc != NULL)
+		snprintf(ctx->last->error, sizeof(ctx->last->error),
+		    "graph_batch: version and requests are required");
+	ctx->graph_wait_budget_ms = call.wait_budget_ms;
+	expose(ctx, resp);
+	return rc;
+}
+
 void
 hostapi_ctx_done(struct oprun_ctx *ctx)
 {
@@ -340,6 +361,7 @@ const struct oprun_host hostapi_table = {
 	.kv_delete = host_kv_delete,
 	.graph_request = host_graph_request,
 	.graph_list = host_graph_list,
+	.graph_batch = host_graph_batch,
 };
 
 int

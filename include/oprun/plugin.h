@@ -6,8 +6,8 @@
  *        run), host table with logging, progress, per-item results, result
  *        JSON, cancel check, config lookup and plugin-scoped key/value
  *        storage.
- *   1.1  Host table: graph_request and graph_list, the Microsoft Graph
- *        client (struct oprun_graph_response).
+ *   1.1  Host table: graph_request, graph_list and graph_batch, the
+ *        Microsoft Graph client (struct oprun_graph_response).
  *
  * Compatibility rules
  *   - Every struct that crosses the ABI starts with its size as compiled.
@@ -157,6 +157,16 @@ struct oprun_host {
 			  const char *const *headers,
 			  int (*page)(void *arg, const char *json), void *arg,
 			  struct oprun_graph_response *resp);
+
+	/* JSON $batch to /VERSION/$batch ("v1.0" or "beta"): requests is a
+	 * JSON array of at most 20 {"id", "method", "url", "headers",
+	 * "body"} with relative urls.  Items answered 429/503/504 are sent
+	 * again after their Retry-After, within the run's retry budget.  On 0
+	 * resp->body is a JSON array of {"id", "status", "headers", "body"}
+	 * in request order; -1 if the batch itself failed. */
+	int (*graph_batch)(struct oprun_ctx *ctx, const char *version,
+			   const char *requests,
+			   struct oprun_graph_response *resp);
 
 	/* Later minor versions append members here (delegated tokens, the
 	 * directory cache).  Test them with OPRUN_HOST_HAS before use. */

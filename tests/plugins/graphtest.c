@@ -11,6 +11,9 @@
  *                                 "body": {...}}]}
  *     one item per request: succeeded on 2xx, else failed with the host's
  *     message (status, OData code, text, request-id).  Not idempotent.
+ * test-graph-batch {"version": "v1.0", "requests": [...]}
+ *     one $batch through graph_batch; one item per answer, succeeded on
+ *     2xx.  Result {"statuses": [...]} in request order.
  */
 #include <stdio.h>
 #include <string.h>
@@ -131,6 +134,58 @@ calls_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 	return failed > 0 ? OPRUN_PARTIAL : OPRUN_OK;
 }
 
+static enum oprun_outcome
+batch_run(const struct oprun_host *host, struct oprun_ctx *ctx,
+    const struct oprun_run_info *run)
+{
+	struct oprun_graph_response resp = { .size = sizeof(resp) };
+	cJSON *p = cJSON_Parse(run->payload), *answers, *result, *statuses;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, "version");
+	const cJSON *a;
+	char *reqs = cJSON_PrintUnformatted(
+	    cJSON_GetObjectItemCaseSensitive(p, "requests"));
+	int rc = host->graph_batch(ctx, cJSON_IsString(v) ? v->valuestring :
+	    "v1.0", reqs != NULL ? reqs : "[]", &resp);
+	char *text;
+
+	cJSON_free(reqs);
+	cJSON_Delete(p);
+	if (rc != 0) {
+		host->set_reason(ctx, resp.error);
+		return OPRUN_FAILED;
+	}
+	answers = cJSON_Parse(resp.body);
+	result = cJSON_CreateObject();
+	statuses = cJSON_AddArrayToObject(result, "statuses");
+	cJSON_ArrayForEach(a, answers) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(a, "status");
+		int status = cJSON_IsNumber(st) ? (int)st->valuedouble : 0;
+
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "batch item answered HTTP %d", status);
+		cJSON_AddItemToArray(statuses, cJSON_CreateNumber(status));
+		host->item_done(ctx, cJSON_IsString(id) ? id->valuestring : "?",
+		    status >= 200 && status <= 299 ? OPRUN_ITEM_SUCCEEDED :
+		    OPRUN_ITEM_FAILED, msg);
+	}
+	text = cJSON_PrintUnformatted(result);
+	host->set_result(ctx, text);
+	cJSON_free(text);
+	cJSON_Delete(result);
+	cJSON_Delete(answers);
+	return OPRUN_OK;
+}
+
+static const struct oprun_operation batch_op = {
+	.size = sizeof(struct oprun_operation),
+	.type = "test-graph-batch",
+	.description = "test: one $batch through graph_batch",
+	.flags = OPRUN_OP_IDEMPOTENT,
+	.run = batch_run,
+};
+
 static const struct oprun_operation list_op = {
 	.size = sizeof(struct oprun_operation),
 	.type = "test-graph-list",
@@ -148,7 +203,7 @@ static const struct oprun_operation calls_op = {
 };
 
 static const struct oprun_operation *const ops[] = { &list_op, &calls_op,
-	NULL };
+	&batch_op, NULL };
 
 static const struct oprun_plugin graphtest_plugin = {
 	.size = sizeof(struct oprun_plugin),
