@@ -96,7 +96,7 @@ deps:
 	else echo "deps: missing:$$missing; run: sudo apt-get install -y$$missing"; \
 	  exit 1; fi
 
-test-suites: all $(UNIT_BIN) $(BUILD)/tools/submit_storm
+test-suites: all $(UNIT_BIN) $(BUILD)/tools/submit_storm $(BUILD)/fakegraph
 
 test: deps
 	@$(MAKE) --no-print-directory test-suites >/dev/null
@@ -118,8 +118,10 @@ clang-build:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=clang test-suites
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench >/dev/null
-	$(BUILD)/bench --oprun $(BUILD)/oprun --plugins $(BUILD)/test-plugins
+	@$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/fakegraph \
+	  >/dev/null
+	$(BUILD)/bench --oprun $(BUILD)/oprun --plugins $(BUILD)/test-plugins \
+	  --fakegraph $(BUILD)/fakegraph tests/fakegraph/fixture.json
 
 demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null

@@ -28,6 +28,9 @@
 /* Caps that keep a long test run from growing the process without bound;
  * the oldest entries go first. */
 #define FG_MAX_LOG	20000
+/* 64 MiB of logged bodies at most (bodies plus a fixed 512 bytes per
+ * entry for the rest); the oldest entries go first. */
+#define FG_MAX_LOG_BYTES	(64 * 1024 * 1024)
 #define FG_MAX_TOKENS	20000
 #define FG_MAX_FAULTS	1000
 /* Logged request bodies are cut here so a huge upload cannot bloat the
@@ -84,6 +87,8 @@ char	*pct_decode(const char *s, size_t n, bool plus);
 /* Parses "a=b&c=d" (form or query syntax) into out, decoding both. */
 void	 form_parse(const char *s, size_t n, struct kvlist *out);
 
+/* n bytes from the OpenSSL CSPRNG (aborts if it fails). */
+void	 random_bytes(unsigned char *out, size_t n);
 /* Random version-4 GUID, lower case, into out[FG_GUID_LEN]. */
 void	 guid_new(char *out);
 /* 2 * nbytes random hex digits into out (which holds 2 * nbytes + 1). */
@@ -204,6 +209,7 @@ struct server {
 
 	cJSON *log;
 	uint64_t log_seq;
+	size_t log_bytes;
 
 	struct fault *faults;
 	size_t nfaults;
@@ -267,6 +273,9 @@ void	 resp_json_ct(struct resp *rs, int status, cJSON *doc,
 	    const char *content_type);
 void	 resp_text(struct resp *rs, int status, const char *text);
 void	 resp_empty(struct resp *rs, int status);
+/* Takes ownership of body (a NUL-terminated string, or NULL). */
+void	 resp_raw(struct resp *rs, int status, char *body,
+	    const char *content_type);
 
 /* Runs a request through faults, routing and logging; used for direct
  * requests and for each $batch item alike. */
@@ -334,6 +343,8 @@ void	 auth_token_endpoint(struct server *s, struct req *rq,
  * returns NULL. */
 const struct token *auth_bearer(struct server *s, const struct req *rq,
 	    struct resp *rs);
+/* Adds the WWW-Authenticate header Graph sends with every 401. */
+void	 auth_challenge(struct resp *rs);
 /* True if the token carries any of the NULL-terminated grants. */
 bool	 auth_has_any(const struct token *t, const char *const *grants);
 void	 auth_free(struct server *s);
@@ -361,8 +372,11 @@ int	 data_index(const cJSON *arr, const cJSON *item);
 void	 data_stamp_new(cJSON *item);
 /* Bumps version and lastModifiedDateTime after a PATCH or PUT. */
 void	 data_stamp_update(cJSON *item);
-/* Gives assignments and settings their ids. */
+/* Gives settings their ids ("0", "1", ...). */
 void	 data_number_settings(cJSON *settings);
+/* Gives a policy's assignments their ids (and, for settings catalog,
+ * source and sourceId). */
+void	 data_fix_assignments(cJSON *policy, enum coll c);
 const char *data_str(const cJSON *obj, const char *key);
 const char *coll_name(enum coll c);
 
@@ -404,8 +418,15 @@ void	 paging_respond(struct server *s, const struct req *rq,
 	    struct resp *rs, const struct tenant *t, const struct page *pg,
 	    cJSON *const *items, size_t n, project_fn project, void *ctx,
 	    const char *context);
+/* Collects the elements of arr matching both queries (NULL matches
+ * all) into *out, which the caller frees.  Returns the count. */
+size_t	 paging_collect(const cJSON *arr, const struct qnode *a,
+	    const struct qnode *b, cJSON ***out);
 /* "$select=a,b": keeps only those properties (and @odata.type). */
 void	 paging_select(cJSON *obj, const struct req *rq);
+/* A single entity: obj (consumed) behind an "@odata.context" of name. */
+cJSON	*paging_entity(const struct server *s, const struct req *rq,
+	    cJSON *obj, const char *name);
 /* "http://127.0.0.1:PORT/v1.0/$metadata#name" into a new string. */
 char	*paging_context(const struct server *s, const struct req *rq,
 	    const char *name);

@@ -1,0 +1,253 @@
+#!/usr/bin/env bats
+# The host's Graph client against the fake Graph server over real HTTP on
+# 127.0.0.1: paging, throttling, token errors and renewal, OData errors,
+# $batch, and secrets that never persist.  Runs go through the graphtest
+# test plugin and `oprun worker --once`.
+
+SECRET=contoso-backup-secret
+APP=cc8deddb-5e43-5299-91ab-b0c218b4b0c2
+TENANT_ID=11111111-1111-1111-1111-111111111111
+
+setup() {
+	OPRUN_BUILD=${OPRUN_BUILD:-$BATS_TEST_DIRNAME/../../build}
+	DIR=$(mktemp -d "${BATS_TEST_TMPDIR:-/tmp}/graph.XXXXXX")
+	mkdir -m 755 "$DIR/plugins"
+	install -m 644 "$OPRUN_BUILD/test-plugins/graphtest.so" "$DIR/plugins/"
+	printf '%s\n' "$SECRET" >"$DIR/secret"
+	chmod 600 "$DIR/secret"
+	FAKE_PID=
+}
+
+teardown() {
+	if [ -n "$FAKE_PID" ]; then
+		kill "$FAKE_PID" 2>/dev/null || true
+		wait "$FAKE_PID" 2>/dev/null || true
+	fi
+	rm -rf "$DIR"
+}
+
+# start_fake [PYTHON-EXPR]: starts fakegraph on a fresh port with the
+# fixture, edited by the python statement given (f is the fixture dict).
+start_fake() {
+	python3 - "$BATS_TEST_DIRNAME/../fakegraph/fixture.json" \
+	    "$DIR/fixture.json" "${1:-pass}" <<-'PY'
+	import json, sys
+	f = json.load(open(sys.argv[1]))
+	exec(sys.argv[3])
+	json.dump(f, open(sys.argv[2], "w"))
+	PY
+	"$OPRUN_BUILD/fakegraph" --fixture "$DIR/fixture.json" \
+	    --port-file "$DIR/port" 2>"$DIR/fake.log" &
+	FAKE_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$DIR/port" ] && break
+		sleep 0.05
+	done
+	PORT=$(cat "$DIR/port")
+	BASE=http://127.0.0.1:$PORT
+	cat >"$DIR/oprun.ini" <<-INI
+	[store]
+	path = store
+	durability = relaxed
+	[runner]
+	plugin_dir = plugins
+	[graph]
+	base_url = $BASE
+	login_url = $BASE
+	max_retries = ${MAX_RETRIES:-5}
+	max_wait_s = ${MAX_WAIT:-30}
+	[tenant contoso]
+	tenant_id = $TENANT_ID
+	client_id = $APP
+	client_secret_file = secret
+	INI
+}
+
+oprun() {
+	"$OPRUN_BUILD/oprun" -c "$DIR/oprun.ini" "$@"
+}
+
+# run_graph TYPE PAYLOAD: submits, runs it with a worker, prints the run.
+run_graph() {
+	local id
+	id=$(oprun submit "$1" --tenant contoso --initiator alice \
+	    --payload "$2" --json | python3 -c \
+	    'import json,sys; print(json.load(sys.stdin)["id"])')
+	oprun worker --once 2>>"$DIR/worker.log"
+	oprun show "$id" --json
+}
+
+fault() {
+	curl -sf -X POST "$BASE/_fake/faults" -d "$1" >/dev/null
+}
+
+requests_json() {
+	curl -sf "$BASE/_fake/requests"
+}
+
+# py EXPR: evaluates EXPR with r = the run (JSON on stdin) and log = the
+# fake server's request log; prints the value.
+py() {
+	local run_json
+	run_json=$(cat)
+	python3 - "$run_json" "$(requests_json)" "$1" <<-'PY'
+	import json, sys
+	r = json.loads(sys.argv[1])
+	log = json.loads(sys.argv[2])["value"]
+	print(eval(sys.argv[3]))
+	PY
+}
+
+@test "a plugin lists 230 items at page size 7 and gets them all, with its headers on every page" {
+	start_fake 'f["tenants"][0]["groups"] = f["tenants"][0]["groups"][:230]; f["page_sizes"]["groups"] = 7'
+	out=$(run_graph test-graph-list \
+	    '{"path":"/v1.0/groups?$count=true","consistency":true}')
+	echo "$out"
+	[ "$(py 'r["state"]' <<<"$out")" = succeeded ]
+	[ "$(py 'r["result"]["items"]' <<<"$out")" = 230 ]
+	[ "$(py 'r["result"]["pages"]' <<<"$out")" = 33 ]
+	pages=$(py 'sum(1 for q in log if q["path"] == "/v1.0/groups")' <<<"$out")
+	[ "$pages" = 33 ]
+	# Every page carried the caller's header and a bearer token.
+	with=$(py 'sum(1 for q in log if q["path"] == "/v1.0/groups" and q["headers"].get("ConsistencyLevel") == "eventual" and q["headers"].get("Authorization", "").startswith("Bearer"))' <<<"$out")
+	[ "$with" = 33 ]
+	# One token for the whole walk, one connection reused.
+	[ "$(py 'sum(1 for q in log if q["path"].endswith("/token"))' <<<"$out")" = 1 ]
+}
+
+@test "a \$search walk fails on any page that lacks ConsistencyLevel, and passes with it" {
+	start_fake 'f["page_sizes"]["groups"] = 7'
+	out=$(run_graph test-graph-list \
+	    '{"path":"/v1.0/groups?$search=\"displayName:intune\""}')
+	echo "$out"
+	[ "$(py 'r["state"]' <<<"$out")" = failed ]
+	[[ "$(py 'r["reason"]' <<<"$out")" == *"HTTP 400 Request_UnsupportedQuery"*"ConsistencyLevel: eventual"*"request-id"* ]]
+	out=$(run_graph test-graph-list \
+	    '{"path":"/v1.0/groups?$search=\"displayName:intune\"","consistency":true}')
+	[ "$(py 'r["state"]' <<<"$out")" = succeeded ]
+	[ "$(py 'r["result"]["pages"] > 1' <<<"$out")" = True ]
+}
+
+@test "429 with Retry-After: 2 makes the client wait at least 2 s, then it succeeds" {
+	start_fake
+	fault '{"rules":[{"method":"GET","path":"^/v1.0/groups/","status":429,"retry_after":2,"times":1}]}'
+	out=$(run_graph test-graph-calls \
+	    '{"requests":[{"path":"/v1.0/groups/00000000-0000-0000-0000-000000000001"}]}')
+	echo "$out"
+	gets=$(py '[q for q in log if q["path"].startswith("/v1.0/groups/")]' <<<"$out")
+	echo "$gets"
+	[ "$(py 'len([q for q in log if q["path"].startswith("/v1.0/groups/")])' <<<"$out")" = 2 ]
+	gap=$(py '(lambda g: g[1]["time_ms"] - g[0]["time_ms"])([q for q in log if q["path"].startswith("/v1.0/groups/")])' <<<"$out")
+	echo "gap $gap ms"
+	python3 -c "import sys; sys.exit(0 if $gap >= 2000 else 1)"
+	[ "$(py '[q["status"] for q in log if q["path"].startswith("/v1.0/groups/")]' <<<"$out")" != "[429, 429]" ]
+}
+
+@test "429 without Retry-After backs off before retrying" {
+	start_fake
+	fault '{"rules":[{"method":"GET","path":"^/v1.0/groups$","status":429,"times":2}]}'
+	out=$(run_graph test-graph-list '{"path":"/v1.0/groups"}')
+	echo "$out"
+	[ "$(py 'r["state"]' <<<"$out")" = succeeded ]
+	gaps=$(py '(lambda g: [round(g[i+1]["time_ms"] - g[i]["time_ms"]) for i in range(len(g)-1)])([q for q in log if q["path"] == "/v1.0/groups"])' <<<"$out")
+	echo "gaps $gaps"
+	# Backoff: at least half of 1 s, then of 2 s.
+	python3 -c "g=$gaps; import sys; sys.exit(0 if g[0] >= 500 and g[1] >= 1000 else 1)"
+}
+
+@test "a run whose wait budget runs out records a clear per-item failure instead of hanging" {
+	MAX_WAIT=3 start_fake
+	fault '{"rules":[{"method":"GET","path":"^/v1.0/groups/","status":429,"retry_after":2,"times":100}]}'
+	start=$(date +%s)
+	out=$(run_graph test-graph-calls \
+	    '{"requests":[{"path":"/v1.0/groups/00000000-0000-0000-0000-000000000001"},{"path":"/v1.0/groups?$top=1"}]}')
+	echo "$out"
+	[ $(($(date +%s) - start)) -lt 15 ]
+	[ "$(py 'r["state"]' <<<"$out")" = partial ]
+	msg=$(py 'r["failures"]["items"][0]["message"]' <<<"$out")
+	echo "$msg"
+	[[ "$msg" == *"HTTP 429 TooManyRequests"*"max_wait_s"* ]]
+	[ "$(py 'r["summary"]["succeeded"]' <<<"$out")" = 1 ]
+}
+
+@test "a wrong client secret gives the AADSTS message and no retry storm" {
+	start_fake
+	printf 'not-the-secret\n' >"$DIR/secret"
+	out=$(run_graph test-graph-calls \
+	    '{"requests":[{"path":"/v1.0/groups?$top=1"},{"path":"/v1.0/groups?$top=2"}]}')
+	echo "$out"
+	[ "$(py 'r["state"]' <<<"$out")" = failed ]
+	msg=$(py 'r["failures"]["items"][0]["message"]' <<<"$out")
+	[[ "$msg" == *"tenant contoso: Entra refused the token request"*"AADSTS7000215"*"client_secret_file"* ]]
+	# One token request per attempted Graph request, and no Graph call.
+	[ "$(py 'sum(1 for q in log if q["path"].endswith("/token"))' <<<"$out")" = 2 ]
+	[ "$(py 'sum(1 for q in log if q["path"].startswith("/v1.0/"))' <<<"$out")" = 0 ]
+}
+
+@test "a token refused with 401 is renewed once; a second 401 is the answer" {
+	start_fake
+	fault '{"rules":[{"method":"GET","path":"^/v1.0/groups$","status":401,"times":1}]}'
+	out=$(run_graph test-graph-list '{"path":"/v1.0/groups"}')
+	echo "$out"
+	[ "$(py 'r["state"]' <<<"$out")" = succeeded ]
+	[ "$(py 'sum(1 for q in log if q["path"].endswith("/token"))' <<<"$out")" = 2 ]
+	curl -sf -X POST "$BASE/_fake/reset" >/dev/null
+	fault '{"rules":[{"method":"GET","path":"^/v1.0/groups$","status":401,"times":5}]}'
+	out=$(run_graph test-graph-list '{"path":"/v1.0/groups","n":2}')
+	echo "$out"
+	[ "$(py 'r["state"]' <<<"$out")" = failed ]
+	[[ "$(py 'r["reason"]' <<<"$out")" == *"HTTP 401 InvalidAuthenticationToken"* ]]
+	# A fresh worker: one token, one renewal after the first 401, no more.
+	[ "$(py 'sum(1 for q in log if q["path"].endswith("/token"))' <<<"$out")" = 2 ]
+	[ "$(py 'sum(1 for q in log if q["path"] == "/v1.0/groups")' <<<"$out")" = 2 ]
+}
+
+@test "OData and nested Intune errors reach the run's failures with the request id" {
+	start_fake
+	fault '{"rules":[{"method":"GET","path":"deviceConfigurations$","status":403,"body_kind":"intune_nested","times":1}]}'
+	out=$(run_graph test-graph-calls \
+	    '{"requests":[{"path":"/beta/deviceManagement/deviceConfigurations"},{"path":"/v1.0/groups/no-such-group"}]}')
+	echo "$out"
+	[ "$(py 'r["state"]' <<<"$out")" = failed ]
+	intune=$(py 'r["failures"]["items"][0]["message"]' <<<"$out")
+	odata=$(py 'r["failures"]["items"][1]["message"]' <<<"$out")
+	echo "$intune"
+	echo "$odata"
+	[[ "$intune" == "HTTP 403 "* ]]
+	[[ "$intune" != *'_version'* ]]
+	[[ "$intune" == *"(request-id "* ]]
+	[[ "$odata" == "HTTP 404 "*"(request-id "* ]]
+	# The id in the message is the one the server logged.
+	rid=$(sed -n 's/.*(request-id \([^)]*\)).*/\1/p' <<<"$odata")
+	[ -n "$rid" ]
+	requests_json | grep -q "$rid" || curl -sf "$BASE/_fake/requests" | head -c 300
+}
+
+@test "a \$batch retries its throttled items and returns every answer in request order" {
+	start_fake
+	fault '{"rules":[{"method":"GET","path":"^/v1.0/groups$","status":429,"retry_after":1,"times":1}]}'
+	out=$(run_graph test-graph-batch '{"version":"v1.0","requests":[{"id":"a","method":"GET","url":"/groups?$top=1"},{"id":"b","method":"GET","url":"/groups"},{"id":"c","method":"GET","url":"/groups/no-such-group"}]}')
+	echo "$out"
+	[ "$(py 'r["result"]["statuses"]' <<<"$out")" = "[200, 200, 404]" ]
+	[ "$(py 'sum(1 for q in log if q["path"] == "/v1.0/$batch")' <<<"$out")" -ge 2 ]
+	out=$(run_graph test-graph-batch "{\"version\":\"v1.0\",\"requests\":$(python3 -c 'import json; print(json.dumps([{"id":str(i),"method":"GET","url":"/groups"} for i in range(21)]))')}")
+	[ "$(py 'r["state"]' <<<"$out")" = failed ]
+	[[ "$(py 'r["reason"]' <<<"$out")" == *"1 to 20 requests"* ]]
+}
+
+@test "the client secret and tokens never reach the store, the logs or any file the runner wrote" {
+	start_fake
+	run_graph test-graph-list '{"path":"/v1.0/groups"}' >/dev/null
+	fault '{"rules":[{"method":"GET","path":".","status":401,"times":2}]}'
+	run_graph test-graph-calls '{"requests":[{"path":"/v1.0/groups?$top=1"}]}' >/dev/null
+	printf 'wrong-%s\n' "$SECRET" >"$DIR/secret"
+	run_graph test-graph-calls '{"requests":[{"path":"/v1.0/groups?$top=2"}]}' >/dev/null
+	oprun runs --json >"$DIR/runs.json"
+	oprun notifications --user alice --json >"$DIR/notes.json"
+	# Every file but the secret file itself and the fake server's fixture.
+	files=$(find "$DIR" -type f ! -name secret ! -name fixture.json)
+	[ -n "$files" ]
+	! grep -l -a -- "$SECRET" $files
+	# Access tokens are JWT-shaped: "eyJ..." never appears either.
+	! grep -l -a -- "eyJ0eXAi" $files
+}

@@ -1,0 +1,241 @@
+/*
+ * faults - the per-test fault script (POST /_fake/faults).  Rules are
+ * kept in the order they were queued; the first rule whose method and
+ * path regex match a request answers it and uses up one of its "times".
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "fakegraph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+fault_free(struct fault *f)
+{
+	free(f->method);
+	free(f->path);
+	regfree(&f->re);
+}
+
+static int
+parse_retry(const cJSON *v, struct fault *f, char *err, size_t errlen)
+{
+	if (v == NULL || cJSON_IsNull(v)) {
+		f->retry = RETRY_NONE;
+	} else if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble <= 86400) {
+		f->retry = RETRY_SECONDS;
+		f->retry_after = (long)v->valuedouble;
+	} else if (cJSON_IsString(v) && strcmp(v->valuestring,
+	    "http-date") == 0) {
+		f->retry = RETRY_HTTP_DATE;
+		f->retry_after = 2;
+	} else {
+		snprintf(err, errlen, "retry_after must be seconds (0-86400), "
+		    "\"http-date\" or absent");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_body_kind(const cJSON *v, struct fault *f, char *err, size_t errlen)
+{
+	const char *k = cJSON_IsString(v) ? v->valuestring : NULL;
+
+	if (v == NULL || str_ieq(k, "graph"))
+		f->body = BODY_GRAPH;
+	else if (str_ieq(k, "intune_nested"))
+		f->body = BODY_INTUNE_NESTED;
+	else if (str_ieq(k, "empty"))
+		f->body = BODY_EMPTY;
+	else {
+		snprintf(err, errlen, "body_kind must be graph, "
+		    "intune_nested or empty");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_numbers(const cJSON *r, struct fault *f, char *err, size_t errlen)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "status");
+	const cJSON *times = cJSON_GetObjectItemCaseSensitive(r, "times");
+
+	if (!cJSON_IsNumber(st) || st->valuedouble < 100 ||
+	    st->valuedouble > 599) {
+		snprintf(err, errlen, "status must be a number 100-599");
+		return -1;
+	}
+	f->status = (int)st->valuedouble;
+	f->times = 1;
+	if (times != NULL) {
+		if (!cJSON_IsNumber(times) || times->valuedouble < 1 ||
+		    times->valuedouble > 1e6) {
+			snprintf(err, errlen, "times must be 1-1000000");
+			return -1;
+		}
+		f->times = (long)times->valuedouble;
+	}
+	return 0;
+}
+
+/* Parses one rule into f; on failure nothing in f needs freeing. */
+static int
+parse_rule(const cJSON *r, struct fault *f, char *err, size_t errlen)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "method");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "path");
+	char rerr[128];
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	if (!cJSON_IsObject(r) || !cJSON_IsString(p) ||
+	    (m != NULL && !cJSON_IsString(m))) {
+		snprintf(err, errlen, "a rule is an object with a string "
+		    "\"path\" (regex) and an optional string \"method\"");
+		return -1;
+	}
+	if (parse_numbers(r, f, err, errlen) != 0 ||
+	    parse_retry(cJSON_GetObjectItemCaseSensitive(r, "retry_after"),
+	    f, err, errlen) != 0 ||
+	    parse_body_kind(cJSON_GetObjectItemCaseSensitive(r, "body_kind"),
+	    f, err, errlen) != 0)
+		return -1;
+	if ((rc = regcomp(&f->re, p->valuestring, REG_EXTENDED |
+	    REG_NOSUB)) != 0) {
+		regerror(rc, &f->re, rerr, sizeof(rerr));
+		snprintf(err, errlen, "path regex: %s", rerr);
+		return -1;
+	}
+	f->path = xstrdup(p->valuestring);
+	f->method = m != NULL ? xstrdup(m->valuestring) : NULL;
+	return 0;
+}
+
+int
+faults_add(struct server *s, const cJSON *rules, char *err, size_t errlen)
+{
+	size_t n = (size_t)cJSON_GetArraySize(rules), i = 0;
+	struct fault *add;
+	const cJSON *r;
+	int rc = 0;
+
+	if (!cJSON_IsArray(rules) || s->nfaults + n > FG_MAX_FAULTS) {
+		snprintf(err, errlen, "\"rules\" must be an array, and at most "
+		    "%d rules can be queued", FG_MAX_FAULTS);
+		return -1;
+	}
+	add = xcalloc(n, sizeof(*add));
+	cJSON_ArrayForEach(r, rules) {
+		if (parse_rule(r, &add[i], err, errlen) != 0) {
+			rc = -1;
+			goto out_free;
+		}
+		i++;
+	}
+	s->faults = xrealloc(s->faults, (s->nfaults + n) * sizeof(*add));
+	memcpy(s->faults + s->nfaults, add, n * sizeof(*add));
+	s->nfaults += n;
+	i = 0;
+out_free:
+	while (i > 0)
+		fault_free(&add[--i]);
+	free(add);
+	return rc;
+}
+
+static void
+fault_respond(const struct server *s, const struct fault *f,
+    const struct req *rq, struct resp *rs)
+{
+	char date[40];
+
+	if (f->body == BODY_EMPTY)
+		resp_empty(rs, f->status);
+	else if (f->body == BODY_INTUNE_NESTED)
+		err_intune(rs, s, rq, f->status, err_status_code(f->status),
+		    err_status_message(f->status));
+	else
+		err_graph(rs, rq, f->status, err_status_code(f->status),
+		    err_status_message(f->status));
+	/* A 401 looks like Graph's, so clients renew their token. */
+	if (f->status == 401)
+		auth_challenge(rs);
+	if (f->retry == RETRY_SECONDS) {
+		snprintf(date, sizeof(date), "%ld", f->retry_after);
+		resp_header(rs, "Retry-After", date);
+	} else if (f->retry == RETRY_HTTP_DATE) {
+		/* An HTTP-date has whole seconds, so round up: the client
+		 * must never be told to wait less than retry_after. */
+		fmt_http_date(wall_ms() + f->retry_after * 1000 + 999, date,
+		    sizeof(date));
+		resp_header(rs, "Retry-After", date);
+	}
+	rs->fault = true;
+}
+
+bool
+faults_apply(struct server *s, const struct req *rq, struct resp *rs)
+{
+	struct fault *f;
+	size_t i;
+
+	for (i = 0; i < s->nfaults; i++) {
+		f = &s->faults[i];
+		if (f->method != NULL && !str_ieq(f->method, rq->method))
+			continue;
+		if (regexec(&f->re, rq->path, 0, NULL, 0) != 0)
+			continue;
+		fault_respond(s, f, rq, rs);
+		if (--f->times == 0) {
+			fault_free(f);
+			memmove(f, f + 1, (s->nfaults - i - 1) * sizeof(*f));
+			s->nfaults--;
+		}
+		return true;
+	}
+	return false;
+}
+
+cJSON *
+faults_list(const struct server *s)
+{
+	static const char *const kinds[] = {"graph", "intune_nested",
+	    "empty"};
+	cJSON *arr = cJSON_CreateArray(), *r;
+	const struct fault *f;
+	size_t i;
+
+	for (i = 0; i < s->nfaults; i++) {
+		f = &s->faults[i];
+		r = cJSON_CreateObject();
+		if (f->method != NULL)
+			cJSON_AddStringToObject(r, "method", f->method);
+		cJSON_AddStringToObject(r, "path", f->path);
+		cJSON_AddNumberToObject(r, "status", f->status);
+		if (f->retry == RETRY_SECONDS)
+			cJSON_AddNumberToObject(r, "retry_after",
+			    (double)f->retry_after);
+		else if (f->retry == RETRY_HTTP_DATE)
+			cJSON_AddStringToObject(r, "retry_after", "http-date");
+		cJSON_AddNumberToObject(r, "times", (double)f->times);
+		cJSON_AddStringToObject(r, "body_kind", kinds[f->body]);
+		cJSON_AddItemToArray(arr, r);
+	}
+	return arr;
+}
+
+void
+faults_clear(struct server *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfaults; i++)
+		fault_free(&s->faults[i]);
+	free(s->faults);
+	s->faults = NULL;
+	s->nfaults = 0;
+}

@@ -1,0 +1,163 @@
+/*
+ * reqlog - the request log behind GET /_fake/requests.  Tests read it to
+ * assert what a client sent (zero writes in a preview, ConsistencyLevel
+ * on page 2, the wait before a retry), so it records requests as they
+ * arrived, but never a secret: bearer tokens, client secrets and refresh
+ * tokens are replaced by "<redacted>" before anything is stored.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "fakegraph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const secret_fields[] = {
+	"client_secret", "refresh_token", "client_assertion", "assertion",
+	"password", "code", NULL
+};
+
+static bool
+secret_field(const char *name)
+{
+	size_t i;
+
+	for (i = 0; secret_fields[i] != NULL; i++)
+		if (strcmp(name, secret_fields[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+form_body(const struct req *rq)
+{
+	const char *ct = req_header(rq, "Content-Type");
+
+	return (ct != NULL && str_iprefix(ct,
+	    "application/x-www-form-urlencoded")) ||
+	    str_suffix(rq->path, "/oauth2/v2.0/token");
+}
+
+/* The form body with every secret field's value replaced. */
+static char *
+redact_form(const char *body, size_t n)
+{
+	const char *end = body + n, *amp, *eq;
+	struct buf b = {0};
+	char *name;
+
+	while (body < end) {
+		amp = memchr(body, '&', (size_t)(end - body));
+		if (amp == NULL)
+			amp = end;
+		eq = memchr(body, '=', (size_t)(amp - body));
+		if (eq == NULL)
+			eq = amp;
+		name = pct_decode(body, (size_t)(eq - body), true);
+		if (secret_field(name)) {
+			buf_add(&b, body, (size_t)(eq - body));
+			buf_adds(&b, "=<redacted>");
+		} else {
+			buf_add(&b, body, (size_t)(amp - body));
+		}
+		free(name);
+		if (amp < end)
+			buf_adds(&b, "&");
+		body = amp + 1;
+	}
+	return buf_take(&b);
+}
+
+static void
+log_body(cJSON *e, const struct req *rq)
+{
+	size_t n = rq->body_len;
+	char *text;
+
+	if (n > FG_MAX_LOGGED_BODY) {
+		n = FG_MAX_LOGGED_BODY;
+		cJSON_AddTrueToObject(e, "body_truncated");
+	}
+	if (rq->body == NULL)
+		text = xstrdup("");
+	else if (form_body(rq))
+		text = redact_form(rq->body, n);
+	else
+		text = xstrndup(rq->body, n);
+	cJSON_AddStringToObject(e, "body", text);
+	free(text);
+}
+
+static void
+log_headers(cJSON *e, const struct req *rq)
+{
+	cJSON *h = cJSON_AddObjectToObject(e, "headers");
+	const char *name, *value;
+	size_t i;
+
+	for (i = 0; i < rq->headers.n; i++) {
+		name = rq->headers.v[i].name;
+		value = rq->headers.v[i].value;
+		if (str_ieq(name, "Authorization"))
+			value = str_iprefix(value, "Bearer ") ?
+			    "Bearer <redacted>" : "<redacted>";
+		cJSON_DeleteItemFromObjectCaseSensitive(h, name);
+		cJSON_AddStringToObject(h, name, value);
+	}
+}
+
+/* What an entry counts against FG_MAX_LOG_BYTES. */
+static size_t
+entry_cost(const cJSON *e)
+{
+	const char *body = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(e, "body"));
+
+	return 512 + (body != NULL ? strlen(body) : 0);
+}
+
+void
+reqlog_add(struct server *s, const struct req *rq, const struct resp *rs)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(e, "seq", (double)++s->log_seq);
+	cJSON_AddNumberToObject(e, "time_ms", rq->time_ms);
+	cJSON_AddStringToObject(e, "method", rq->method);
+	cJSON_AddStringToObject(e, "path", rq->path);
+	cJSON_AddStringToObject(e, "query", rq->query);
+	log_headers(e, rq);
+	log_body(e, rq);
+	cJSON_AddNumberToObject(e, "status", rs->status);
+	if (rs->fault)
+		cJSON_AddTrueToObject(e, "fault");
+	if (rq->batch_id != NULL)
+		cJSON_AddStringToObject(e, "batch_id", rq->batch_id);
+	cJSON_AddItemToArray(s->log, e);
+	s->log_bytes += entry_cost(e);
+	while (s->log->child != e && (cJSON_GetArraySize(s->log) > FG_MAX_LOG ||
+	    s->log_bytes > FG_MAX_LOG_BYTES)) {
+		s->log_bytes -= entry_cost(s->log->child);
+		cJSON_DeleteItemFromArray(s->log, 0);
+	}
+}
+
+char *
+reqlog_print(const struct server *s)
+{
+	char *arr = cJSON_PrintUnformatted(s->log);
+	struct buf b = {0};
+
+	buf_adds(&b, "{\"value\":");
+	buf_adds(&b, arr != NULL ? arr : "[]");
+	buf_adds(&b, "}");
+	cJSON_free(arr);
+	return buf_take(&b);
+}
+
+void
+reqlog_clear(struct server *s)
+{
+	cJSON_Delete(s->log);
+	s->log = cJSON_CreateArray();
+	s->log_bytes = 0;
+}

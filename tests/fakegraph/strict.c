@@ -1,0 +1,234 @@
+/*
+ * strict - write validation (S7).  Deliberately stricter than Graph:
+ * real Graph ignores some server-owned properties and rejects others, so
+ * the fake rejects them all.  A client that passes here strips what it
+ * must before POST, PATCH, PUT and /assign (graph-intune.md A3).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "fakegraph.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const server_owned[] = {
+	"id", "createdDateTime", "lastModifiedDateTime", "modifiedDateTime",
+	"version", "settingCount", "isAssigned", "creationSource", NULL
+};
+
+static const char *const target_types[] = {
+	"#microsoft.graph.groupAssignmentTarget",
+	"#microsoft.graph.exclusionGroupAssignmentTarget",
+	"#microsoft.graph.allDevicesAssignmentTarget",
+	"#microsoft.graph.allLicensedUsersAssignmentTarget",
+	"#microsoft.graph.configurationManagerCollectionAssignmentTarget",
+	NULL
+};
+
+static bool
+listed(const char *const *list, const char *name)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Annotations other than @odata.type and *@odata.bind, and secret
+ * references, anywhere in the document. */
+static int
+check_nested(const cJSON *v, const char *path, char *prop, size_t proplen,
+    const char **why)
+{
+	char sub[256];
+	const cJSON *e;
+	int i = 0;
+
+	cJSON_ArrayForEach(e, v) {
+		if (cJSON_IsArray(v))
+			snprintf(sub, sizeof(sub), "%s[%d]", path, i++);
+		else
+			snprintf(sub, sizeof(sub), "%s%s%s", path,
+			    path[0] ? "." : "", e->string);
+		if (cJSON_IsObject(v) && strstr(e->string, "@odata.") != NULL &&
+		    strcmp(e->string, "@odata.type") != 0 &&
+		    !str_suffix(e->string, "@odata.bind")) {
+			*why = "is an OData annotation the server owns; only "
+			    "@odata.type and *@odata.bind may be sent";
+			snprintf(prop, proplen, "%s", sub);
+			return -1;
+		}
+		if (cJSON_IsObject(v) && strcmp(e->string,
+		    "secretReferenceValueId") == 0) {
+			*why = "is invalid for create or update; send the "
+			    "decrypted value instead";
+			snprintf(prop, proplen, "%s", sub);
+			return -1;
+		}
+		if ((cJSON_IsObject(e) || cJSON_IsArray(e)) &&
+		    check_nested(e, sub, prop, proplen, why) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Element ids of a server-numbered list (settings, scheduled actions). */
+static int
+check_element_ids(const cJSON *body, const char *list, char *prop,
+    size_t proplen, const char **why)
+{
+	const cJSON *e;
+	int i = 0;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(body, list)) {
+		if (cJSON_GetObjectItemCaseSensitive(e, "id") != NULL) {
+			snprintf(prop, proplen, "%s[%d].id", list, i);
+			*why = "is assigned by the server";
+			return -1;
+		}
+		i++;
+	}
+	return 0;
+}
+
+static int
+check_top(const cJSON *e, enum coll c, enum write_kind w, const char **why)
+{
+	if (listed(server_owned, e->string))
+		*why = "is read-only: the server sets it";
+	else if (strcmp(e->string, "supportsScopeTags") == 0 &&
+	    cJSON_IsTrue(e))
+		*why = "true is rejected on write; send false or leave it out";
+	else if (strcmp(e->string, "assignments") == 0)
+		*why = "is a navigation property; write assignments with "
+		    "POST .../assign";
+	else if (strcmp(e->string, "settings") == 0 && w == WRITE_PATCH)
+		*why = "cannot be PATCHed (Cannot PATCH navigation property "
+		    "'settings'); PUT the whole policy instead";
+	else if (strcmp(e->string, "scheduledActionsForRule") == 0 &&
+	    c == COLL_COMPLIANCE && w == WRITE_PATCH)
+		*why = "cannot be PATCHed; use POST .../scheduleActionsForRules";
+	else
+		return 0;
+	return -1;
+}
+
+int
+strict_check(const cJSON *body, enum coll c, enum write_kind w, char *prop,
+    size_t proplen, const char **why)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, body) {
+		if (check_top(e, c, w, why) != 0) {
+			snprintf(prop, proplen, "%s", e->string);
+			return -1;
+		}
+	}
+	if (check_element_ids(body, "settings", prop, proplen, why) != 0 ||
+	    check_element_ids(body, "scheduledActionsForRule", prop, proplen,
+	    why) != 0)
+		return -1;
+	return check_nested(body, "", prop, proplen, why);
+}
+
+int
+strict_type(const struct server *s, const struct req *rq, struct resp *rs,
+    const cJSON *body, enum coll c)
+{
+	const char *type = data_str(body, "@odata.type");
+	const char *base = c == COLL_COMPLIANCE ?
+	    "microsoft.graph.deviceCompliancePolicy" :
+	    "microsoft.graph.deviceConfiguration";
+	bool compliance;
+
+	if (type == NULL || strcmp(type + (type[0] == '#'), base) == 0) {
+		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Cannot "
+		    "create an abstract class. The body must carry the derived "
+		    "'@odata.type' of the %s to create.", base);
+		return -1;
+	}
+	if (strncmp(type, "#microsoft.graph.", 17) != 0 || type[17] == '\0') {
+		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "A type "
+		    "named '%.100s' could not be resolved by the model. When a "
+		    "model is available, each type name must resolve to a "
+		    "valid type.", type);
+		return -1;
+	}
+	compliance = str_suffix(type, "CompliancePolicy");
+	if (compliance != (c == COLL_COMPLIANCE)) {
+		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "A "
+		    "resource with type '%.100s' was found, but it is not "
+		    "assignable to the expected type '%s'. The type specified "
+		    "in the resource must be equal to either the expected type "
+		    "or a derived type.", type + 1, base);
+		return -1;
+	}
+	return 0;
+}
+
+/* Why target t of a tenant is not acceptable, or NULL. */
+static const char *
+target_problem(const struct tenant *ten, const cJSON *t)
+{
+	static const char *const filter_types[] = {"none", "include",
+	    "exclude", NULL};
+	const char *type = data_str(t, "@odata.type");
+	const cJSON *ft = cJSON_GetObjectItemCaseSensitive(t,
+	    "deviceAndAppManagementAssignmentFilterType");
+	const cJSON *fid = cJSON_GetObjectItemCaseSensitive(t,
+	    "deviceAndAppManagementAssignmentFilterId");
+	const char *gid = data_str(t, "groupId");
+
+	if (!cJSON_IsObject(t))
+		return "has no \"target\" object";
+	if (type == NULL || !listed(target_types, type))
+		return "has a target '@odata.type' that is not an assignment "
+		    "target type";
+	if (ft != NULL && !cJSON_IsNull(ft) && (!cJSON_IsString(ft) ||
+	    !listed(filter_types, ft->valuestring)))
+		return "has a deviceAndAppManagementAssignmentFilterType that "
+		    "is not none, include or exclude";
+	if (fid != NULL && !cJSON_IsNull(fid) && !cJSON_IsString(fid))
+		return "has a non-string deviceAndAppManagementAssignmentFilterId";
+	if (strstr(type, "GroupAssignmentTarget") != NULL ||
+	    strstr(type, "groupAssignmentTarget") != NULL) {
+		if (gid == NULL)
+			return "targets a group without a groupId";
+		/* Stricter than Graph: an unmapped group id is a test bug. */
+		if (data_find(ten->groups, gid) == NULL)
+			return "targets a groupId that is not in the directory";
+	}
+	if (strstr(type, "configurationManagerCollection") != NULL &&
+	    data_str(t, "collectionId") == NULL)
+		return "targets a collection without a collectionId";
+	return NULL;
+}
+
+int
+strict_assign(const struct server *s, const struct req *rq,
+    struct resp *rs, const struct tenant *t, const cJSON *list)
+{
+	const char *problem;
+	const cJSON *a;
+	int i = 0;
+
+	if (!cJSON_IsArray(list)) {
+		err_intune(rs, s, rq, 400, "ModelValidationFailure", "The body "
+		    "must be {\"assignments\":[...]}.");
+		return -1;
+	}
+	cJSON_ArrayForEach(a, list) {
+		problem = cJSON_IsObject(a) ? target_problem(t,
+		    cJSON_GetObjectItemCaseSensitive(a, "target")) :
+		    "is not an object";
+		if (problem != NULL) {
+			err_intunef(rs, s, rq, 400, "ModelValidationFailure",
+			    "assignments[%d] %s.", i, problem);
+			return -1;
+		}
+		i++;
+	}
+	return 0;
+}
