@@ -1,3 +1,4 @@
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
@@ -11,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "handoff.h"
 #include "log.h"
 #include "render.h"
 #include "runtime.h"
@@ -41,6 +43,7 @@ static const char usage_text[] =
     "  submit TYPE --tenant T [--target ID] --initiator U\n"
     "         (--payload JSON | --payload-file F) [--wait] [--timeout S]"
     " [--json]\n"
+    "         [--delegated-token-file F]\n"
     "  runs [--tenant T] [--type X] [--state S] [--initiator U]"
     " [--limit N]\n"
     "       [--before ID] [--json]\n"
@@ -345,13 +348,76 @@ print_submitted(const struct runtime *rt, const struct store_submit_result
 	    (unsigned long long)res->id, (unsigned long long)res->id);
 }
 
+/* Reads the delegated token file: one token, trimmed; the caller wipes
+ * and frees it. */
+static int
+read_token(const char *file, char **token, char *err, size_t errlen)
+{
+	char why[600];
+	size_t n;
+
+	if (read_file(file, HANDOFF_MAX_TOKEN, token, &n, why,
+	    sizeof(why)) != 0)
+		return errf(err, errlen, "--delegated-token-file %s", why);
+	while (n > 0 && strchr(" \t\r\n", (*token)[n - 1]) != NULL)
+		(*token)[--n] = '\0';
+	if (n == 0 || strpbrk(*token, " \t\r\n") != NULL) {
+		explicit_bzero(*token, n);
+		free(*token);
+		return errf(err, errlen, "--delegated-token-file %s: expected "
+		    "one access token on one line", file);
+	}
+	return 0;
+}
+
+/*
+ * submit_run, except for operations that act as the initiator: those
+ * need --delegated-token-file, and the run and its token go to the
+ * running `oprun serve`, which alone holds the token (in memory).
+ * Returns what submit_run returns (-1 bad input, -2 runtime).
+ */
+static int
+submit_with_token(struct runtime *rt, const struct submit_request *req,
+    const char *token_file, struct store_submit_result *res, char *err,
+    size_t errlen)
+{
+	const struct loaded_op *op = plugins_find_op(&rt->plugins, req->type);
+	int needs = op != NULL &&
+	    (op->op.flags & OPRUN_OP_NEEDS_DELEGATED_TOKEN) != 0;
+	char *token = NULL;
+	struct run r;
+	int rc;
+
+	if (!needs && token_file == NULL)
+		return submit_run(rt, req, res, err, errlen);
+	if (!needs)
+		return errf(err, errlen, "operation '%s' does not act as the "
+		    "initiator; drop --delegated-token-file", req->type);
+	if (token_file == NULL)
+		return errf(err, errlen, "operation '%s' acts as the initiator: "
+		    "give the user's token with --delegated-token-file FILE",
+		    req->type);
+	if (submit_prepare(rt, req, &r, err, errlen) != 0)
+		return -1;
+	rc = read_token(token_file, &token, err, errlen);
+	if (rc == 0) {
+		rc = handoff_submit(rt->cfg.store_path, &r, req->actor, token,
+		    res, err, errlen);
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	run_free(&r);
+	return rc;
+}
+
 static int
 cmd_submit(struct args *a, int argc, char **argv, int i)
 {
 	struct opt opts[] = { { "tenant", 1, NULL }, { "target", 1, NULL },
 		{ "initiator", 1, NULL }, { "payload", 1, NULL },
 		{ "payload-file", 1, NULL }, { "wait", 0, NULL },
-		{ "timeout", 1, NULL }, { "json", 0, NULL }, { NULL, 0, NULL } };
+		{ "timeout", 1, NULL }, { "json", 0, NULL },
+		{ "delegated-token-file", 1, NULL }, { NULL, 0, NULL } };
 	struct submit_request req = { 0 };
 	struct store_submit_result res;
 	struct runtime rt;
@@ -379,7 +445,8 @@ cmd_submit(struct args *a, int argc, char **argv, int i)
 	actor_name(actor, sizeof(actor), req.initiator);
 	req.payload = payload;
 	req.actor = actor;
-	rc = submit_run(&rt, &req, &res, err, sizeof(err));
+	rc = submit_with_token(&rt, &req, opt_get(opts, "delegated-token-file"),
+	    &res, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "oprun submit: %s\n", err);
 		rc = rc == -1 ? EXIT_USAGE : EXIT_RUNTIME;

@@ -622,8 +622,8 @@ graph_request(struct graph_client *gc, struct graph_call *call,
 		return -1;
 	x.url = url;
 	for (int attempt = 0;; attempt++) {
-		const char *token = app_token(gc, call, 0, resp->error,
-		    sizeof(resp->error));
+		const char *token = call->user_token != NULL ? call->user_token :
+		    app_token(gc, call, 0, resp->error, sizeof(resp->error));
 		int64_t wait = 0;
 		CURLcode crc;
 		int next;
@@ -633,7 +633,8 @@ graph_request(struct graph_client *gc, struct graph_call *call,
 		x.headers = request_headers(token, headers, body != NULL);
 		crc = perform(gc, &x);
 		wipe_headers(x.headers);
-		if (crc == CURLE_OK && token_rejected(resp) && !renewed) {
+		if (crc == CURLE_OK && token_rejected(resp) && !renewed &&
+		    call->user_token == NULL) {
 			renewed = 1;	/* once: a second 401 is an answer */
 			if (app_token(gc, call, 1, resp->error,
 			    sizeof(resp->error)) == NULL)

@@ -33,6 +33,7 @@ struct graph_call {
 	int (*canceled)(void *arg);	/* polled while waiting; may be NULL */
 	void *arg;
 	int64_t wait_budget_ms;		/* left to spend on retry waits */
+	const char *user_token;		/* delegated: use it, never renew */
 };
 
 struct graph_response {

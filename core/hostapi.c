@@ -1,4 +1,4 @@
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "hostapi.h"
 
 #include <stdio.h>
@@ -335,9 +335,46 @@ host_graph_batch(struct oprun_ctx *ctx, const char *version,
 	return rc;
 }
 
+static int
+host_has_delegated_token(struct oprun_ctx *ctx)
+{
+	return ctx->delegated_token != NULL;
+}
+
+static int
+host_graph_request_user(struct oprun_ctx *ctx, const char *method,
+    const char *path, const char *const *headers, const char *body,
+    struct oprun_graph_response *resp)
+{
+	struct graph_call call = begin_call(ctx);
+	struct graph_client *gc;
+	int rc = -1;
+
+	if (resp == NULL || resp->size < sizeof(uint32_t))
+		return -1;
+	call.user_token = ctx->delegated_token;
+	gc = graph_client(ctx, ctx->last->error, sizeof(ctx->last->error));
+	if (gc != NULL && call.user_token == NULL)
+		snprintf(ctx->last->error, sizeof(ctx->last->error), "this run "
+		    "has no delegated token: flag the operation "
+		    "OPRUN_OP_NEEDS_DELEGATED_TOKEN");
+	else if (gc != NULL && method != NULL && path != NULL)
+		rc = graph_request(gc, &call, method, path, headers, body,
+		    ctx->last);
+	ctx->graph_wait_budget_ms = call.wait_budget_ms;
+	expose(ctx, resp);
+	return rc;
+}
+
 void
 hostapi_ctx_done(struct oprun_ctx *ctx)
 {
+	if (ctx->delegated_token != NULL) {
+		explicit_bzero(ctx->delegated_token,
+		    strlen(ctx->delegated_token));
+		free(ctx->delegated_token);
+		ctx->delegated_token = NULL;
+	}
 	if (ctx->last != NULL) {
 		graph_response_free(ctx->last);
 		free(ctx->last);
@@ -362,6 +399,8 @@ const struct oprun_host hostapi_table = {
 	.graph_request = host_graph_request,
 	.graph_list = host_graph_list,
 	.graph_batch = host_graph_batch,
+	.has_delegated_token = host_has_delegated_token,
+	.graph_request_user = host_graph_request_user,
 };
 
 int

@@ -29,6 +29,7 @@ struct oprun_ctx {
 	struct graph_client **graph;	/* opened on first use; NULL: none */
 	struct graph_response *last;	/* the answer plugins still see */
 	int64_t graph_wait_budget_ms;	/* left for this run's retry waits */
+	char *delegated_token;		/* the initiator's; wiped at the end */
 	struct store *st;		/* NULL: key/value storage unavailable */
 	struct run *run;		/* NULL outside run() */
 	int cancel_requested;
@@ -45,8 +46,8 @@ int	hostapi_plugin_ready(struct loaded_plugin *p, struct store *st,
 	    char *err, size_t errlen);
 /* Saves pending progress now (used before finishing a run). */
 void	hostapi_flush(struct oprun_ctx *ctx);
-/* Frees what the context holds for the plugin (the last Graph answer);
- * call when the plugin callback returned. */
+/* Frees what the context holds (the last Graph answer, the delegated
+ * token, wiped); call when the plugin callback returned. */
 void	hostapi_ctx_done(struct oprun_ctx *ctx);
 
 #endif

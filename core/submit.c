@@ -86,32 +86,52 @@ plugin_checks(struct runtime *rt, const struct loaded_op *op,
 }
 
 int
-submit_run(struct runtime *rt, const struct submit_request *req,
-    struct store_submit_result *res, char *err, size_t errlen)
+submit_prepare(struct runtime *rt, const struct submit_request *req,
+    struct run *r, char *err, size_t errlen)
 {
-	struct run r = { 0 };
 	const struct loaded_op *op;
-	int rc = -1;
 
+	memset(r, 0, sizeof(*r));
 	if (check_names(rt, req, err, errlen) != 0)
 		return -1;
 	op = plugins_find_op(&rt->plugins, req->type);
-	r.payload = identity_canonical_object(req->payload, "payload", err,
+	r->payload = identity_canonical_object(req->payload, "payload", err,
 	    errlen);
-	if (r.payload == NULL)
+	if (r->payload == NULL)
 		return -1;
-	r.tenant = xstrdup(req->tenant);
-	r.type = xstrdup(req->type);
-	r.target = xstrdup_or_null(req->target);
-	r.initiator = xstrdup(req->initiator);
-	if (plugin_checks(rt, op, r.payload, &r, err, errlen) != 0)
-		goto out;
-	r.created_at = now_ms();
-	rc = store_submit(rt->st, &r, req->actor, res, err, errlen) == 0 ?
-	    0 : -2;
-	if (rc == 0 && !res->deduplicated)
+	r->tenant = xstrdup(req->tenant);
+	r->type = xstrdup(req->type);
+	r->target = xstrdup_or_null(req->target);
+	r->initiator = xstrdup(req->initiator);
+	if (plugin_checks(rt, op, r->payload, r, err, errlen) != 0) {
+		run_free(r);
+		return -1;
+	}
+	r->created_at = now_ms();
+	return 0;
+}
+
+int
+submit_commit(struct runtime *rt, struct run *r, const char *actor,
+    struct store_submit_result *res, char *err, size_t errlen)
+{
+	if (store_submit(rt->st, r, actor, res, err, errlen) != 0)
+		return -2;
+	if (!res->deduplicated)
 		wake_notify(&rt->wake);
-out:
+	return 0;
+}
+
+int
+submit_run(struct runtime *rt, const struct submit_request *req,
+    struct store_submit_result *res, char *err, size_t errlen)
+{
+	struct run r;
+	int rc;
+
+	if (submit_prepare(rt, req, &r, err, errlen) != 0)
+		return -1;
+	rc = submit_commit(rt, &r, req->actor, res, err, errlen);
 	run_free(&r);
 	return rc;
 }

@@ -26,4 +26,12 @@ struct submit_request {
 int	submit_run(struct runtime *rt, const struct submit_request *req,
 	    struct store_submit_result *res, char *err, size_t errlen);
 
+/* submit_run in two steps, for a submit that `oprun serve` completes:
+ * submit_prepare does every check and fills r (the caller run_frees it);
+ * submit_commit writes it (store_submit) and wakes the runner. */
+int	submit_prepare(struct runtime *rt, const struct submit_request *req,
+	    struct run *r, char *err, size_t errlen);
+int	submit_commit(struct runtime *rt, struct run *r, const char *actor,
+	    struct store_submit_result *res, char *err, size_t errlen);
+
 #endif

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "handoff.h"
 #include "log.h"
 #include "runtime.h"
+#include "submit.h"
 #include "util.h"
 #include "wake.h"
 #include "worker.h"
@@ -44,11 +46,21 @@ struct watched {
 	char kill_reason[256];
 };
 
+/* A delegated token held for a queued run, in memory only. */
+struct held_token {
+	uint64_t run_id;
+	char *token;
+};
+
+#define MAX_HELD_TOKENS 10000
+
 struct supervisor {
 	struct runtime rt;
 	const char *config_file;
 	uint64_t epoch;
-	int sigfd, wakefd;
+	int sigfd, wakefd, ctlfd;
+	struct held_token *tokens;
+	size_t ntokens;
 	struct executor ex[MAX_EXECUTORS];
 	size_t nex;
 	struct watched *watch;
@@ -571,20 +583,153 @@ handle_signals(struct supervisor *sv)
 	}
 }
 
+/* ---- delegated tokens -------------------------------------------- */
+
+static void
+token_drop(struct supervisor *sv, size_t i)
+{
+	explicit_bzero(sv->tokens[i].token, strlen(sv->tokens[i].token));
+	free(sv->tokens[i].token);
+	sv->tokens[i] = sv->tokens[--sv->ntokens];
+}
+
+/* Hands run id's token over (the holder forgets it), or NULL. */
+static char *
+token_take(struct supervisor *sv, uint64_t id)
+{
+	for (size_t i = 0; i < sv->ntokens; i++) {
+		if (sv->tokens[i].run_id == id) {
+			char *t = sv->tokens[i].token;
+
+			sv->tokens[i] = sv->tokens[--sv->ntokens];
+			return t;
+		}
+	}
+	return NULL;
+}
+
+/* Forgets tokens of runs that ended without using them (canceled). */
+static void
+tokens_prune(struct supervisor *sv)
+{
+	for (size_t i = 0; i < sv->ntokens;) {
+		struct run r;
+		char err[256];
+		int rc = store_get_run(sv->rt.st, sv->tokens[i].run_id, &r, err,
+		    sizeof(err));
+
+		if (rc == 1 || (rc == 0 && run_state_terminal(r.state))) {
+			if (rc == 0)
+				run_free(&r);
+			token_drop(sv, i);
+			continue;
+		}
+		if (rc == 0)
+			run_free(&r);
+		i++;
+	}
+}
+
+/* A submit with a delegated token: written and its token held in one
+ * step of this loop, before any executor can ask for it. */
+static void
+serve_submit(struct supervisor *sv, int conn)
+{
+	struct store_submit_result res = { 0 };
+	char *who, *token, err[1024];
+	struct run r;
+
+	if (handoff_read(conn, &r, &who, &token) != 0) {
+		handoff_reply(conn, NULL, "malformed submit request");
+		return;
+	}
+	if (sv->ntokens == MAX_HELD_TOKENS)
+		handoff_reply(conn, NULL, "oprun serve holds too many delegated "
+		    "tokens; try again when queued runs have started");
+	else if (submit_commit(&sv->rt, &r, who, &res, err, sizeof(err)) != 0)
+		handoff_reply(conn, NULL, err);
+	else {
+		if (!res.deduplicated) {
+			sv->tokens = xrealloc(sv->tokens,
+			    (sv->ntokens + 1) * sizeof(*sv->tokens));
+			sv->tokens[sv->ntokens].run_id = res.id;
+			sv->tokens[sv->ntokens++].token = token;
+			token = NULL;
+		}
+		handoff_reply(conn, &res, NULL);
+	}
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	free(who);
+	run_free(&r);
+}
+
+static void
+accept_submits(struct supervisor *sv)
+{
+	int conn;
+
+	while ((conn = accept4(sv->ctlfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		serve_submit(sv, conn);
+		close(conn);
+	}
+}
+
+/* An executor asks for the token of the run it claimed: "t<id>". */
+static void
+answer_executor(struct supervisor *sv, struct executor *e)
+{
+	char buf[64], *token, *msg;
+	ssize_t n = recv(e->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	size_t len;
+
+	if (n <= 1 || buf[0] != 't')
+		return;
+	buf[n] = '\0';
+	token = token_take(sv, strtoull(buf + 1, NULL, 10));
+	if (token == NULL) {
+		(void)send(e->fd, "N", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		return;
+	}
+	len = strlen(token) + 1;
+	msg = xmalloc(len);
+	msg[0] = 'T';
+	memcpy(msg + 1, token, len - 1);
+	(void)send(e->fd, msg, len, MSG_NOSIGNAL);
+	explicit_bzero(msg, len);
+	explicit_bzero(token, len - 1);
+	free(msg);
+	free(token);
+}
+
 /* ---- the loop ---------------------------------------------------- */
 
 static void
 loop(struct supervisor *sv)
 {
 	while (!(sv->stopping && sv->nex == 0)) {
-		struct pollfd pfd[2] = { { sv->sigfd, POLLIN, 0 },
-			{ sv->wakefd, POLLIN, 0 } };
+		struct pollfd pfd[3 + MAX_EXECUTORS] = { { sv->sigfd, POLLIN, 0 },
+			{ sv->wakefd, POLLIN, 0 }, { sv->ctlfd, POLLIN, 0 } };
+		size_t nex = sv->nex;
 		int timeout = sv->running > 0 || sv->stopping ||
 		    monotonic_ms() < sv->busy_until_ms ? TICK_BUSY_MS :
 		    TICK_IDLE_MS;
 
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+		for (size_t i = 0; i < nex; i++) {
+			pfd[3 + i].fd = sv->ex[i].fd;
+			pfd[3 + i].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)(3 + nex), timeout) < 0 && errno != EINTR)
 			break;
+		/* Executors first: their slots move when one is reaped. */
+		for (size_t i = 0; i < nex && i < sv->nex; i++)
+			if (pfd[3 + i].revents & POLLIN &&
+			    sv->ex[i].fd == pfd[3 + i].fd)
+				answer_executor(sv, &sv->ex[i]);
+		if (pfd[2].revents & POLLIN)
+			accept_submits(sv);
 		if (pfd[0].revents & POLLIN)
 			handle_signals(sv);
 		if ((pfd[1].revents & POLLIN) && wake_drain(sv->wakefd) > 0) {
@@ -596,6 +741,8 @@ loop(struct supervisor *sv)
 			for (size_t i = 0; i < sv->nex; i++)
 				kill(sv->ex[i].pid, SIGKILL);
 		tick(sv);
+		if (sv->ntokens > 0)
+			tokens_prune(sv);
 		spawn_missing(sv);
 	}
 }
@@ -614,11 +761,19 @@ supervisor_serve(const char *config_file)
 		    "problems above (`oprun config check` lists them)\n");
 		return EXIT_USAGE;
 	}
+	/* Delegated tokens live in this process: no core dumps, no ptrace. */
+	prctl(PR_SET_DUMPABLE, 0);
 	sv.epoch = (uint64_t)now_ms();
+	sv.ctlfd = -1;
 	sv.wakefd = wake_listen(&sv.rt.wake, err, sizeof(err));
-	if (sv.wakefd < 0 || open_signals(&sv) != 0) {
-		fprintf(stderr, "oprun serve: %s\n", sv.wakefd < 0 ? err :
-		    strerror(errno));
+	if (sv.wakefd >= 0)
+		sv.ctlfd = handoff_listen(sv.rt.cfg.store_path, err,
+		    sizeof(err));
+	if (sv.wakefd < 0 || sv.ctlfd < 0 || open_signals(&sv) != 0) {
+		fprintf(stderr, "oprun serve: %s\n", sv.wakefd < 0 ||
+		    sv.ctlfd < 0 ? err : strerror(errno));
+		if (sv.wakefd >= 0)
+			close(sv.wakefd);
 		runtime_close(&sv.rt);
 		return EXIT_RUNTIME;
 	}
@@ -631,6 +786,10 @@ supervisor_serve(const char *config_file)
 	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "stopped");
 	close(sv.sigfd);
 	close(sv.wakefd);
+	close(sv.ctlfd);
+	while (sv.ntokens > 0)
+		token_drop(&sv, 0);
+	free(sv.tokens);
 	free(sv.watch);
 	runtime_close(&sv.rt);
 	return 0;
@@ -656,7 +815,8 @@ read_control(struct control *c)
 				c->stop = 1;
 			return;
 		}
-		if (memchr(buf, 's', (size_t)n) != NULL)
+		/* One message per recv: a stop is the message "s". */
+		if (buf[0] == 's')
 			c->stop = 1;
 	}
 	c->stop = 1;
@@ -669,6 +829,49 @@ control_stop(void *arg)
 
 	read_control(c);
 	return c->stop;
+}
+
+/* Asks the supervisor for run id's delegated token ("t<id>"); its
+ * answer is "T<token>" or "N".  Wake and stop messages that arrive
+ * meanwhile are kept in mind. */
+static char *
+executor_token(void *arg, uint64_t id)
+{
+	struct control *c = arg;
+	char req[32], *buf = xmalloc(HANDOFF_MAX_TOKEN + 2), *token = NULL;
+	int64_t deadline = monotonic_ms() + 5000;
+	int n = snprintf(req, sizeof(req), "t%llu", (unsigned long long)id);
+
+	if (send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n)
+		goto out;
+	while (monotonic_ms() < deadline) {
+		struct pollfd pfd = { c->fd, POLLIN, 0 };
+		ssize_t got;
+
+		if (poll(&pfd, 1, 500) <= 0)
+			continue;
+		got = recv(c->fd, buf, HANDOFF_MAX_TOKEN + 1, MSG_DONTWAIT);
+		if (got <= 0) {
+			c->stop = got == 0 || (errno != EAGAIN && errno != EINTR);
+			if (c->stop)
+				break;
+			continue;
+		}
+		if (buf[0] == 's')
+			c->stop = 1;
+		if (buf[0] == 'T') {
+			token = xmalloc((size_t)got);
+			memcpy(token, buf + 1, (size_t)got - 1);
+			token[got - 1] = '\0';
+		}
+		if (buf[0] == 'T' || buf[0] == 'N') {
+			explicit_bzero(buf, (size_t)got);
+			break;
+		}
+	}
+out:
+	free(buf);
+	return token;
 }
 
 int
@@ -688,7 +891,10 @@ executor_main(const char *config_file, uint64_t epoch, int control_fd)
 		diag_free(&d);
 		return EXIT_RUNTIME;
 	}
+	prctl(PR_SET_DUMPABLE, 0);
 	worker_init(&w, &rt, epoch);
+	w.token_for = executor_token;
+	w.token_arg = &ctl;
 	while (!ctl.stop) {
 		struct pollfd pfd = { control_fd, POLLIN, 0 };
 

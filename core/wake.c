@@ -26,21 +26,29 @@ name_hash(const char *s)
 }
 
 void
-wake_init(struct wake *w, const char *store_path)
+wake_socket_name(struct sockaddr_un *addr, socklen_t *len, const char *kind,
+    const char *store_path)
 {
 	char real[PATH_MAX];
 	int n;
 
-	memset(w, 0, sizeof(*w));
-	w->fd = -1;
+	memset(addr, 0, sizeof(*addr));
 	if (realpath(store_path, real) == NULL)
 		snprintf(real, sizeof(real), "%s", store_path);
-	w->addr.sun_family = AF_UNIX;
+	addr->sun_family = AF_UNIX;
 	/* sun_path[0] = '\0': the abstract namespace, no file to clean. */
-	n = snprintf(w->addr.sun_path + 1, sizeof(w->addr.sun_path) - 1,
-	    "oprun-wake/%016llx", (unsigned long long)name_hash(real));
-	w->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	n = snprintf(addr->sun_path + 1, sizeof(addr->sun_path) - 1,
+	    "oprun-%s/%016llx", kind, (unsigned long long)name_hash(real));
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 	    (size_t)n);
+}
+
+void
+wake_init(struct wake *w, const char *store_path)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	wake_socket_name(&w->addr, &w->addrlen, "wake", store_path);
 }
 
 void

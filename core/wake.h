@@ -23,6 +23,10 @@ struct wake {
 
 /* Names the socket of the store at store_path (which must exist). */
 void	wake_init(struct wake *w, const char *store_path);
+/* Fills addr with the abstract socket name KIND/<hash of the store's
+ * real path>; the wake and the control sockets share this naming. */
+void	wake_socket_name(struct sockaddr_un *addr, socklen_t *len,
+	    const char *kind, const char *store_path);
 /* Sends one wake-up; never blocks, never fails loudly. */
 void	wake_notify(struct wake *w);
 /* Binds the socket for the supervisor.  Returns the non-blocking fd, or

@@ -154,6 +154,14 @@ execute(struct worker *w, struct run *r, int *lost)
 	};
 	enum run_state to;
 
+	*lost = 0;
+	if ((op->op.flags & OPRUN_OP_NEEDS_DELEGATED_TOKEN) &&
+	    (ctx.delegated_token = w->token_for != NULL ?
+	    w->token_for(w->token_arg, r->id) : NULL) == NULL) {
+		run_set_text(&r->reason, "delegated token no longer available; "
+		    "submit again", RUN_MAX_MESSAGE);
+		return RUN_FAILED;
+	}
 	ctx.last_flush_ms = monotonic_ms();
 	ctx.cancel_requested = (r->flags & RUN_FLAG_CANCEL_REQUESTED) != 0;
 	log_event(OPRUN_LOG_DEBUG, r->id, r->type, r->tenant, "started");

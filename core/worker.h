@@ -25,6 +25,11 @@ struct worker {
 	struct store_claimant who;
 	char actor[64];
 	size_t batch;		/* runs to claim at once (see worker.c) */
+	/* Where a run's delegated token comes from (the supervisor); NULL:
+	 * nowhere, so such runs fail.  Returns a token the worker wipes and
+	 * frees, or NULL. */
+	char *(*token_for)(void *arg, uint64_t run_id);
+	void *token_arg;
 };
 
 void	worker_init(struct worker *w, struct runtime *rt, uint64_t epoch);

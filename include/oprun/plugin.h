@@ -7,7 +7,9 @@
  *        JSON, cancel check, config lookup and plugin-scoped key/value
  *        storage.
  *   1.1  Host table: graph_request, graph_list and graph_batch, the
- *        Microsoft Graph client (struct oprun_graph_response).
+ *        Microsoft Graph client (struct oprun_graph_response), and
+ *        has_delegated_token / graph_request_user for operations flagged
+ *        OPRUN_OP_NEEDS_DELEGATED_TOKEN.
  *
  * Compatibility rules
  *   - Every struct that crosses the ABI starts with its size as compiled.
@@ -168,8 +170,19 @@ struct oprun_host {
 			   const char *requests,
 			   struct oprun_graph_response *resp);
 
-	/* Later minor versions append members here (delegated tokens, the
-	 * directory cache).  Test them with OPRUN_HOST_HAS before use. */
+	/* 1 if this run carries its initiator's delegated token (operations
+	 * flagged OPRUN_OP_NEEDS_DELEGATED_TOKEN get one or do not run). */
+	int (*has_delegated_token)(struct oprun_ctx *ctx);
+
+	/* graph_request as the initiator, with the delegated token (never
+	 * renewed: a 401 is the answer).  -1 without a delegated token. */
+	int (*graph_request_user)(struct oprun_ctx *ctx, const char *method,
+				  const char *path, const char *const *headers,
+				  const char *body,
+				  struct oprun_graph_response *resp);
+
+	/* Later minor versions append members here (the directory cache).
+	 * Test them with OPRUN_HOST_HAS before use. */
 };
 
 /* True when the host table carries MEMBER and it is set. */

@@ -19,6 +19,9 @@ setup() {
 }
 
 teardown() {
+	if [ -n "${SERVE_PID:-}" ]; then
+		kill -KILL -- -"$SERVE_PID" 2>/dev/null || true
+	fi
 	if [ -n "$FAKE_PID" ]; then
 		kill "$FAKE_PID" 2>/dev/null || true
 		wait "$FAKE_PID" 2>/dev/null || true
@@ -250,4 +253,116 @@ py() {
 	! grep -l -a -- "$SECRET" $files
 	# Access tokens are JWT-shaped: "eyJ..." never appears either.
 	! grep -l -a -- "eyJ0eXAi" $files
+}
+
+# A delegated token for admin@contoso from the fake sign-in (the
+# refresh-token grant stands in for the user's interactive sign-in).
+user_token() {
+	curl -sf -X POST "$BASE/$TENANT_ID/oauth2/v2.0/token" \
+	    -d "client_id=$APP&client_secret=$SECRET&grant_type=refresh_token" \
+	    -d "refresh_token=contoso-admin-rt-1&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default" |
+	    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' \
+	    >"$DIR/user.token"
+	chmod 600 "$DIR/user.token"
+}
+
+start_serve() {
+	setsid "$OPRUN_BUILD/oprun" -c "$DIR/oprun.ini" serve \
+	    2>>"$DIR/serve.log" &
+	SERVE_PID=$!
+	for _ in $(seq 100); do
+		grep -q "executor .* started" "$DIR/serve.log" 2>/dev/null &&
+		    break
+		sleep 0.05
+	done
+}
+
+stop_serve() {
+	kill -"${1:-TERM}" -- -"$SERVE_PID" 2>/dev/null || true
+	wait "$SERVE_PID" 2>/dev/null || true
+}
+
+submit_user() {
+	oprun submit test-graph-user --tenant contoso --initiator admin \
+	    --payload "${1:-{\}}" --delegated-token-file "$DIR/user.token" "${@:2}"
+}
+
+@test "a delegated-token operation runs as the user through oprun serve" {
+	start_fake
+	user_token
+	start_serve
+	run submit_user '{"path":"/v1.0/groups?$top=3"}' --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$output")
+	run oprun wait "$id" --timeout 10
+	echo "$output"
+	[ "$status" -eq 0 ]
+	stop_serve
+	# Only the sign-in fetched a token: the run used the user's token.
+	out=$(oprun show "$id" --json)
+	[ "$(py 'sum(1 for q in log if q["path"].endswith("/token"))' <<<"$out")" = 1 ]
+	[ "$(py 'sum(1 for q in log if q["path"] == "/v1.0/groups")' <<<"$out")" = 1 ]
+}
+
+@test "a delegated-token operation without a token, or with no runner to hold it, is refused and nothing is created" {
+	start_fake
+	user_token
+	run oprun submit test-graph-user --tenant contoso --initiator admin \
+	    --payload '{}'
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"acts as the initiator"*"--delegated-token-file"* ]]
+	run submit_user
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no \`oprun serve\` is running"* ]]
+	run oprun submit test-graph-list --tenant contoso --initiator admin \
+	    --payload '{"path":"/v1.0/groups"}' \
+	    --delegated-token-file "$DIR/user.token"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"does not act as the initiator"* ]]
+	[ "$(oprun runs --json)" = "[]" ]
+	[ "$(oprun notifications --user admin --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["notifications"]))')" = 0 ]
+}
+
+@test "after a runner restart a queued delegated run fails: the token is gone" {
+	start_fake
+	user_token
+	install -m 644 "$OPRUN_BUILD/test-plugins/slow.so" "$DIR/plugins/"
+	printf 'max_concurrent_runs = 1\n' >>"$DIR/oprun.ini"
+	start_serve
+	oprun submit test-slow --tenant contoso --initiator admin \
+	    --payload '{"seconds":30}' >/dev/null
+	for _ in $(seq 100); do
+		[ "$(oprun runs --state running --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] && break
+		sleep 0.05
+	done
+	run submit_user '{}' --json
+	[ "$status" -eq 0 ]
+	id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$output")
+	[ "$(oprun show "$id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = queued ]
+	stop_serve KILL
+	start_serve
+	run oprun wait "$id" --timeout 10
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"delegated token no longer available; submit again"* ]]
+	stop_serve
+}
+
+@test "the delegated token never reaches the store, the logs or any file the runner wrote" {
+	start_fake
+	user_token
+	start_serve
+	run submit_user '{}' --json
+	[ "$status" -eq 0 ]
+	id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$output")
+	oprun wait "$id" --timeout 10
+	stop_serve
+	token=$(cat "$DIR/user.token")
+	[ ${#token} -gt 40 ]
+	files=$(find "$DIR" -type f ! -name user.token ! -name secret ! -name fixture.json)
+	! grep -l -a -F -- "$token" $files
+	! grep -l -a -F -- "$SECRET" $files
 }

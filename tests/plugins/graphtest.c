@@ -11,6 +11,8 @@
  *                                 "body": {...}}]}
  *     one item per request: succeeded on 2xx, else failed with the host's
  *     message (status, OData code, text, request-id).  Not idempotent.
+ * test-graph-user  {"path": "/v1.0/groups?$top=1"}
+ *     acts as the initiator: one GET with the run's delegated token.
  * test-graph-batch {"version": "v1.0", "requests": [...]}
  *     one $batch through graph_batch; one item per answer, succeeded on
  *     2xx.  Result {"statuses": [...]} in request order.
@@ -178,6 +180,40 @@ batch_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 	return OPRUN_OK;
 }
 
+static enum oprun_outcome
+user_run(const struct oprun_host *host, struct oprun_ctx *ctx,
+    const struct oprun_run_info *run)
+{
+	struct oprun_graph_response resp = { .size = sizeof(resp) };
+	cJSON *p = cJSON_Parse(run->payload);
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(p, "path");
+	int ok;
+
+	if (!OPRUN_HOST_HAS(host, graph_request_user) ||
+	    !host->has_delegated_token(ctx)) {
+		cJSON_Delete(p);
+		host->set_reason(ctx, "no delegated token");
+		return OPRUN_FAILED;
+	}
+	ok = host->graph_request_user(ctx, "GET", cJSON_IsString(path) ?
+	    path->valuestring : "/v1.0/groups?$top=1", NULL, NULL, &resp) == 0 &&
+	    resp.status == 200;
+	cJSON_Delete(p);
+	host->item_done(ctx, "as-user", ok ? OPRUN_ITEM_SUCCEEDED :
+	    OPRUN_ITEM_FAILED, ok ? NULL : resp.error);
+	if (!ok)
+		host->set_reason(ctx, resp.error);
+	return ok ? OPRUN_OK : OPRUN_FAILED;
+}
+
+static const struct oprun_operation user_op = {
+	.size = sizeof(struct oprun_operation),
+	.type = "test-graph-user",
+	.description = "test: one Graph GET as the initiator",
+	.flags = OPRUN_OP_NEEDS_DELEGATED_TOKEN,
+	.run = user_run,
+};
+
 static const struct oprun_operation batch_op = {
 	.size = sizeof(struct oprun_operation),
 	.type = "test-graph-batch",
@@ -203,7 +239,7 @@ static const struct oprun_operation calls_op = {
 };
 
 static const struct oprun_operation *const ops[] = { &list_op, &calls_op,
-	&batch_op, NULL };
+	&batch_op, &user_op, NULL };
 
 static const struct oprun_plugin graphtest_plugin = {
 	.size = sizeof(struct oprun_plugin),
