@@ -75,11 +75,12 @@ $(BUILD)/tools/%: tests/tools/%.c $(CORE_OBJ)
 
 # The fake Microsoft Graph server: a test fixture, never installed.
 FAKEGRAPH_SRC = $(wildcard tests/fakegraph/*.c)
-$(BUILD)/fakegraph: $(FAKEGRAPH_SRC) $(wildcard tests/fakegraph/*.h)
+$(BUILD)/fakegraph: $(FAKEGRAPH_SRC) $(wildcard tests/fakegraph/*.h) \
+	  $(BUILD)/obj/util.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -o $@ \
-	  $(FAKEGRAPH_SRC) $(LDFLAGS) $(shell pkg-config --libs libmicrohttpd) \
-	  -lcjson -lcrypto
+	  $(FAKEGRAPH_SRC) $(BUILD)/obj/util.o $(LDFLAGS) \
+	  $(shell pkg-config --libs libmicrohttpd) -lcjson -lcrypto
 
 $(BUILD)/bench: bench/bench.c $(CORE_OBJ)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)

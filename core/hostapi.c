@@ -254,19 +254,78 @@ expose(struct oprun_ctx *ctx, struct oprun_graph_response *out)
 	out->size = (uint32_t)n;
 }
 
-/* Prepares ctx->last for a new call; returns the graph_call to use. */
-static struct graph_call
-begin_call(struct oprun_ctx *ctx)
+/* The arguments of one plugin Graph call, whichever kind it is. */
+struct graph_args {
+	const char *method, *path, *body, *version;
+	const char *const *headers;
+	int (*page)(void *arg, const char *json);
+	void *page_arg;
+};
+
+typedef int (*graph_fn)(struct graph_client *gc, struct graph_call *call,
+    const struct graph_args *a, struct graph_response *out);
+
+static int
+do_request(struct graph_client *gc, struct graph_call *call,
+    const struct graph_args *a, struct graph_response *out)
+{
+	return graph_request(gc, call, a->method, a->path, a->headers, a->body,
+	    out);
+}
+
+static int
+do_list(struct graph_client *gc, struct graph_call *call,
+    const struct graph_args *a, struct graph_response *out)
+{
+	return graph_list(gc, call, a->path, a->headers, a->page, a->page_arg,
+	    out);
+}
+
+static int
+do_batch(struct graph_client *gc, struct graph_call *call,
+    const struct graph_args *a, struct graph_response *out)
+{
+	return graph_batch(gc, call, a->version, a->body, out);
+}
+
+/*
+ * Runs one Graph call for the plugin: the answer goes to ctx->last (kept
+ * until the next call) and resp gets a view of it.  usage is the error
+ * when the plugin left out a required argument (valid = 0); user makes
+ * it a call with the run's delegated token.
+ */
+static int
+plugin_graph_call(struct oprun_ctx *ctx, struct oprun_graph_response *resp,
+    graph_fn fn, const struct graph_args *a, int valid, const char *usage,
+    int user)
 {
 	struct graph_call call = { .tenant = ctx->run != NULL ?
 		ctx->run->tenant : "", .canceled = graph_canceled, .arg = ctx,
-		.wait_budget_ms = ctx->graph_wait_budget_ms };
+		.wait_budget_ms = ctx->graph_wait_budget_ms,
+		.user_token = user ? ctx->delegated_token : NULL };
+	struct graph_client *gc;
+	int rc = -1;
 
+	if (resp == NULL || resp->size < sizeof(uint32_t))
+		return -1;
 	if (ctx->last == NULL)
 		ctx->last = xcalloc(1, sizeof(*ctx->last));
 	graph_response_free(ctx->last);
 	memset(ctx->last, 0, sizeof(*ctx->last));
-	return call;
+	gc = graph_client(ctx, ctx->last->error, sizeof(ctx->last->error));
+	if (gc != NULL && user && call.user_token == NULL) {
+		usage = "this run has no delegated token: flag the operation "
+		    "OPRUN_OP_NEEDS_DELEGATED_TOKEN";
+		valid = 0;
+	}
+	if (gc != NULL && valid)
+		rc = fn(gc, &call, a, ctx->last);
+	else if (gc != NULL)
+		snprintf(ctx->last->error, sizeof(ctx->last->error), "%s",
+		    usage);
+	ctx->graph_wait_budget_ms = call.wait_budget_ms;
+	expose(ctx, resp);
+	return rc;
 }
 
 static int
@@ -274,22 +333,12 @@ host_graph_request(struct oprun_ctx *ctx, const char *method,
     const char *path, const char *const *headers, const char *body,
     struct oprun_graph_response *resp)
 {
-	struct graph_call call = begin_call(ctx);
-	struct graph_client *gc;
-	int rc = -1;
+	struct graph_args a = { .method = method, .path = path, .body = body,
+		.headers = headers };
 
-	if (resp == NULL || resp->size < sizeof(uint32_t))
-		return -1;
-	gc = graph_client(ctx, ctx->last->error, sizeof(ctx->last->error));
-	if (gc != NULL && method != NULL && path != NULL)
-		rc = graph_request(gc, &call, method, path, headers, body,
-		    ctx->last);
-	else if (gc != NULL)
-		snprintf(ctx->last->error, sizeof(ctx->last->error),
-		    "graph_request: method and path are required");
-	ctx->graph_wait_budget_ms = call.wait_budget_ms;
-	expose(ctx, resp);
-	return rc;
+	return plugin_graph_call(ctx, resp, do_request, &a,
+	    method != NULL && path != NULL,
+	    "graph_request: method and path are required", 0);
 }
 
 static int
@@ -297,42 +346,23 @@ host_graph_list(struct oprun_ctx *ctx, const char *path,
     const char *const *headers, int (*page)(void *arg, const char *json),
     void *arg, struct oprun_graph_response *resp)
 {
-	struct graph_call call = begin_call(ctx);
-	struct graph_client *gc;
-	int rc = -1;
+	struct graph_args a = { .path = path, .headers = headers,
+		.page = page, .page_arg = arg };
 
-	if (resp == NULL || resp->size < sizeof(uint32_t))
-		return -1;
-	gc = graph_client(ctx, ctx->last->error, sizeof(ctx->last->error));
-	if (gc != NULL && path != NULL && page != NULL)
-		rc = graph_list(gc, &call, path, headers, page, arg, ctx->last);
-	else if (gc != NULL)
-		snprintf(ctx->last->error, sizeof(ctx->last->error),
-		    "graph_list: path and page are required");
-	ctx->graph_wait_budget_ms = call.wait_budget_ms;
-	expose(ctx, resp);
-	return rc;
+	return plugin_graph_call(ctx, resp, do_list, &a,
+	    path != NULL && page != NULL,
+	    "graph_list: path and page are required", 0);
 }
 
 static int
 host_graph_batch(struct oprun_ctx *ctx, const char *version,
     const char *requests, struct oprun_graph_response *resp)
 {
-	struct graph_call call = begin_call(ctx);
-	struct graph_client *gc;
-	int rc = -1;
+	struct graph_args a = { .version = version, .body = requests };
 
-	if (resp == NULL || resp->size < sizeof(uint32_t))
-		return -1;
-	gc = graph_client(ctx, ctx->last->error, sizeof(ctx->last->error));
-	if (gc != NULL && version != NULL && requests != NULL)
-		rc = graph_batch(gc, &call, version, requests, ctx->last);
-	else if (gc != NULL)
-		snprintf(ctx->last->error, sizeof(ctx->last->error),
-		    "graph_batch: version and requests are required");
-	ctx->graph_wait_budget_ms = call.wait_budget_ms;
-	expose(ctx, resp);
-	return rc;
+	return plugin_graph_call(ctx, resp, do_batch, &a,
+	    version != NULL && requests != NULL,
+	    "graph_batch: version and requests are required", 0);
 }
 
 static int
@@ -346,24 +376,12 @@ host_graph_request_user(struct oprun_ctx *ctx, const char *method,
     const char *path, const char *const *headers, const char *body,
     struct oprun_graph_response *resp)
 {
-	struct graph_call call = begin_call(ctx);
-	struct graph_client *gc;
-	int rc = -1;
+	struct graph_args a = { .method = method, .path = path, .body = body,
+		.headers = headers };
 
-	if (resp == NULL || resp->size < sizeof(uint32_t))
-		return -1;
-	call.user_token = ctx->delegated_token;
-	gc = graph_client(ctx, ctx->last->error, sizeof(ctx->last->error));
-	if (gc != NULL && call.user_token == NULL)
-		snprintf(ctx->last->error, sizeof(ctx->last->error), "this run "
-		    "has no delegated token: flag the operation "
-		    "OPRUN_OP_NEEDS_DELEGATED_TOKEN");
-	else if (gc != NULL && method != NULL && path != NULL)
-		rc = graph_request(gc, &call, method, path, headers, body,
-		    ctx->last);
-	ctx->graph_wait_budget_ms = call.wait_budget_ms;
-	expose(ctx, resp);
-	return rc;
+	return plugin_graph_call(ctx, resp, do_request, &a,
+	    method != NULL && path != NULL,
+	    "graph_request_user: method and path are required", 1);
 }
 
 void

@@ -43,10 +43,8 @@
 
 /* ---- util.c ---------------------------------------------------------- */
 
-void	*xmalloc(size_t n);
-void	*xcalloc(size_t count, size_t n);
-void	*xrealloc(void *p, size_t n);
-char	*xstrdup(const char *s);
+/* xmalloc, xcalloc, xrealloc, xstrdup: oprun's core/util.h. */
+#include "util.h"
 char	*xstrndup(const char *s, size_t n);
 
 /* A growable byte buffer, always NUL-terminated once non-empty. */

@@ -1,7 +1,7 @@
 /*
- * util - allocation, buffers, name/value lists, encodings and time for
- * fakegraph.  OOM policy: the x* allocators abort, since this is a test
- * fixture whose inputs are bounded before anything is allocated.
+ * util - buffers, name/value lists, encodings and time for fakegraph.
+ * The x* allocators come from oprun's core/util.c (they abort on OOM;
+ * this fixture bounds its inputs before allocating).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "fakegraph.h"
@@ -15,49 +15,6 @@
 #include <time.h>
 
 #include <openssl/rand.h>
-
-static void
-oom(size_t n)
-{
-	fprintf(stderr, "fakegraph: out of memory allocating %zu bytes\n", n);
-	abort();
-}
-
-void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		oom(n);
-	return p;
-}
-
-void *
-xcalloc(size_t count, size_t n)
-{
-	void *p = calloc(count ? count : 1, n ? n : 1);
-
-	if (p == NULL)
-		oom(count * n);
-	return p;
-}
-
-void *
-xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-
-	if (q == NULL)
-		oom(n);
-	return q;
-}
-
-char *
-xstrdup(const char *s)
-{
-	return xstrndup(s, strlen(s));
-}
 
 char *
 xstrndup(const char *s, size_t n)
