@@ -328,17 +328,26 @@ plugin_graph_call(struct oprun_ctx *ctx, struct oprun_graph_response *resp,
 	return rc;
 }
 
+/* graph_request as the run's tenant app, or (user) as its initiator. */
 static int
-host_graph_request(struct oprun_ctx *ctx, const char *method,
-    const char *path, const char *const *headers, const char *body,
-    struct oprun_graph_response *resp)
+request_as(struct oprun_ctx *ctx, const char *method, const char *path,
+    const char *const *headers, const char *body,
+    struct oprun_graph_response *resp, int user)
 {
 	struct graph_args a = { .method = method, .path = path, .body = body,
 		.headers = headers };
 
 	return plugin_graph_call(ctx, resp, do_request, &a,
 	    method != NULL && path != NULL,
-	    "graph_request: method and path are required", 0);
+	    "graph_request: method and path are required", user);
+}
+
+static int
+host_graph_request(struct oprun_ctx *ctx, const char *method,
+    const char *path, const char *const *headers, const char *body,
+    struct oprun_graph_response *resp)
+{
+	return request_as(ctx, method, path, headers, body, resp, 0);
 }
 
 static int
@@ -376,12 +385,7 @@ host_graph_request_user(struct oprun_ctx *ctx, const char *method,
     const char *path, const char *const *headers, const char *body,
     struct oprun_graph_response *resp)
 {
-	struct graph_args a = { .method = method, .path = path, .body = body,
-		.headers = headers };
-
-	return plugin_graph_call(ctx, resp, do_request, &a,
-	    method != NULL && path != NULL,
-	    "graph_request_user: method and path are required", 1);
+	return request_as(ctx, method, path, headers, body, resp, 1);
 }
 
 void
