@@ -27,6 +27,7 @@ int	 errf(char *err, size_t errlen, const char *fmt, ...)
 /* Milliseconds since the epoch (wall clock) / monotonic. */
 int64_t	 now_ms(void);
 int64_t	 monotonic_ms(void);
+int64_t	 monotonic_us(void);
 
 /* Formats ms since the epoch as RFC 3339 UTC with milliseconds:
  * "2026-11-30T07:13:53.123Z".  buf must hold at least 25 bytes. */

@@ -234,15 +234,6 @@ adapt_batch(struct worker *w, int64_t took_us)
 		w->batch = WORKER_BATCH_MAX;
 }
 
-static int64_t
-monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Runs claimed and not yet started (todo), and finished runs whose end is
  * not yet committed (done). */
 struct batch {

@@ -100,7 +100,7 @@ data_stamp_new(cJSON *item)
 	char id[FG_GUID_LEN], now[32];
 
 	guid_new(id);
-	fmt_iso_ms(wall_ms(), now, sizeof(now));
+	fmt_iso_ms(now_ms(), now, sizeof(now));
 	obj_set(item, "id", cJSON_CreateString(id));
 	obj_set(item, "createdDateTime", cJSON_CreateString(now));
 	obj_set(item, "lastModifiedDateTime", cJSON_CreateString(now));
@@ -113,7 +113,7 @@ data_stamp_update(cJSON *item)
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(item, "version");
 	char now[32];
 
-	fmt_iso_ms(wall_ms(), now, sizeof(now));
+	fmt_iso_ms(now_ms(), now, sizeof(now));
 	obj_set(item, "lastModifiedDateTime", cJSON_CreateString(now));
 	obj_set(item, "version", cJSON_CreateNumber(cJSON_IsNumber(v) ?
 	    v->valuedouble + 1 : 1));

@@ -22,7 +22,7 @@ err_graph(struct resp *rs, const struct req *rq, int status,
 	cJSON_AddStringToObject(e, "code", code);
 	cJSON_AddStringToObject(e, "message", message);
 	inner = cJSON_AddObjectToObject(e, "innerError");
-	fmt_iso_s(wall_ms(), date, sizeof(date));
+	fmt_iso_s(now_ms(), date, sizeof(date));
 	cJSON_AddStringToObject(inner, "date", date);
 	cJSON_AddStringToObject(inner, "request-id", rq->request_id);
 	cJSON_AddStringToObject(inner, "client-request-id",
@@ -101,7 +101,7 @@ err_oauth(struct resp *rs, const struct req *rq, int status,
 	struct buf b = {0};
 	char ts[32], uri[80];
 
-	fmt_aad_time(wall_ms(), ts, sizeof(ts));
+	fmt_aad_time(now_ms(), ts, sizeof(ts));
 	buf_addf(&b, "AADSTS%ld: %s Trace ID: %s Correlation ID: %s "
 	    "Timestamp: %s", aadsts, text, rq->request_id,
 	    rq->client_request_id, ts);

@@ -98,9 +98,7 @@ char	*b64url_encode(const unsigned char *p, size_t n);
 int	 b64url_decode(const char *s, unsigned char *out, size_t max,
 	    size_t *outlen);
 
-/* Wall-clock milliseconds since the epoch; monotonic microseconds. */
-int64_t	 wall_ms(void);
-int64_t	 mono_us(void);
+/* now_ms() and monotonic_us() come from core/util.h. */
 /* "2025-02-13T10:17:05.123Z" (len >= 32). */
 void	 fmt_iso_ms(int64_t ms, char *buf, size_t len);
 /* "2025-02-13T10:17:05", the innerError date (len >= 32). */
@@ -224,7 +222,7 @@ struct server {
 	int64_t clock_offset_ms;
 };
 
-/* The fake clock: wall_ms() plus the test-controlled offset. */
+/* The fake clock: now_ms() plus the test-controlled offset. */
 int64_t	 server_now_ms(const struct server *s);
 
 /* ---- requests and responses (http.c) --------------------------------- */

@@ -170,7 +170,7 @@ fault_respond(const struct server *s, const struct fault *f,
 	} else if (f->retry == RETRY_HTTP_DATE) {
 		/* An HTTP-date has whole seconds, so round up: the client
 		 * must never be told to wait less than retry_after. */
-		fmt_http_date(wall_ms() + f->retry_after * 1000 + 999, date,
+		fmt_http_date(now_ms() + f->retry_after * 1000 + 999, date,
 		    sizeof(date));
 		resp_header(rs, "Retry-After", date);
 	}

@@ -31,7 +31,7 @@ req_init(struct req *rq, const struct server *s, const char *method,
 	rq->path = pct_decode(uri, plen, false);
 	rq->query = xstrdup(q != NULL ? q + 1 : "");
 	form_parse(rq->query, strlen(rq->query), &rq->args);
-	rq->time_ms = (double)(mono_us() - s->start_us) / 1000.0;
+	rq->time_ms = (double)(monotonic_us() - s->start_us) / 1000.0;
 	guid_new(rq->request_id);
 	snprintf(rq->client_request_id, sizeof(rq->client_request_id), "%s",
 	    rq->request_id);
@@ -202,7 +202,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	(void)c;
 	cn->s = cls;
 	cn->uri = xstrdup(uri);
-	cn->arrival_us = mono_us();
+	cn->arrival_us = monotonic_us();
 	return cn;
 }
 

@@ -33,7 +33,7 @@ struct args {
 int64_t
 server_now_ms(const struct server *s)
 {
-	return wall_ms() + s->clock_offset_ms;
+	return now_ms() + s->clock_offset_ms;
 }
 
 static int
@@ -166,7 +166,7 @@ main(int argc, char **argv)
 	int fd, rc = 1;
 
 	memset(&s, 0, sizeof(s));
-	s.start_us = mono_us();
+	s.start_us = monotonic_us();
 	if (parse_args(argc, argv, &a) != 0)
 		return 2;
 	if (data_load(&s, a.fixture, err, sizeof(err)) != 0) {

@@ -314,24 +314,6 @@ b64url_decode(const char *s, unsigned char *out, size_t max, size_t *outlen)
 
 /* ---- time ------------------------------------------------------------ */
 
-int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 to_tm(int64_t ms, struct tm *tm)
 {
