@@ -333,18 +333,20 @@ retry_wait_ms(const char *retry_after, int n)
 static int
 wait_ms(struct graph_call *call, int64_t ms)
 {
-	int64_t end = monotonic_ms() + ms;
+	/* Microseconds: a millisecond clock could end the wait up to 1 ms
+	 * before Retry-After has passed. */
+	int64_t end = monotonic_us() + ms * 1000;
 
 	for (;;) {
-		int64_t left = end - monotonic_ms();
+		int64_t left = end - monotonic_us();
 		struct timespec step = { 0, 50 * 1000 * 1000 };
 
 		if (call->canceled != NULL && call->canceled(call->arg))
 			return -1;
 		if (left <= 0)
 			return 0;
-		if (left < 50)
-			step.tv_nsec = (long)left * 1000 * 1000;
+		if (left < 50 * 1000)
+			step.tv_nsec = (long)left * 1000;
 		nanosleep(&step, NULL);
 	}
 }
