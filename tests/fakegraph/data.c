@@ -17,19 +17,107 @@
 /* 64 MiB: far more than any fixture we write by hand or script. */
 #define FIXTURE_MAX	(64 * 1024 * 1024)
 
-static const char *const coll_names[COLL_N] = {
-	"deviceConfigurations", "deviceCompliancePolicies",
-	"configurationPolicies"
+static const char *const dmc_read[] = {
+	"DeviceManagementConfiguration.Read.All",
+	"DeviceManagementConfiguration.ReadWrite.All", NULL
+};
+static const char *const dmc_write[] = {
+	"DeviceManagementConfiguration.ReadWrite.All", NULL
+};
+/* updateDefinitionValues is documented under ServiceConfig (A1). */
+static const char *const gp_write[] = {
+	"DeviceManagementConfiguration.ReadWrite.All",
+	"DeviceManagementServiceConfig.ReadWrite.All", NULL
+};
+static const char *const rbac_read[] = {
+	"DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All",
+	NULL
+};
+static const char *const rbac_write[] = {
+	"DeviceManagementRBAC.ReadWrite.All", NULL
 };
 
-static const char *const pager_names[PAGE_N] = {
-	"deviceConfigurations", "deviceCompliancePolicies",
-	"configurationPolicies", "settings", "assignments", "groups"
+static const char *const none[] = {NULL};
+static const char *const nav_assign[] = {"assignments", NULL};
+static const char *const nav_compliance[] = {"assignments",
+	"scheduledActionsForRule", NULL};
+static const char *const nav_confpol[] = {"assignments", "settings", NULL};
+static const char *const nav_gpconf[] = {"assignments", "definitionValues",
+	NULL};
+static const char *const nav_gpdef[] = {"presentations", NULL};
+static const char *const req_confpol[] = {"name", "platforms",
+	"technologies", NULL};
+static const char *const req_gpconf[] = {"displayName", NULL};
+static const char *const req_scripts[] = {"displayName", "fileName",
+	"scriptContent", NULL};
+static const char *const req_filters[] = {"displayName", "platform", "rule",
+	NULL};
+static const char *const fixed_confpol[] = {"platforms", "technologies",
+	NULL};
+static const char *const fixed_filters[] = {"platform", NULL};
+static const char *const owned_gpconf[] = {
+	"policyConfigurationIngestionType", NULL
+};
+static const char *const owned_scopetags[] = {"isBuiltIn", NULL};
+
+#define CONFPOL_FIXED_MSG	"Platform, PolicyType, and CreationSource " \
+	"cannot be changed once created."
+
+/* graph-intune.md A1-A3 and S4, S7. */
+static const struct family families[COLL_N] = {
+	[COLL_DEVCONF] = {"deviceConfigurations", false, false, true, true,
+	    true, true, false, "assignments", 200, nav_assign, none, none,
+	    NULL, none, dmc_read, dmc_write},
+	[COLL_COMPLIANCE] = {"deviceCompliancePolicies", false, false, true,
+	    true, true, true, false, "assignments", 200, nav_compliance, none,
+	    none, NULL, none, dmc_read, dmc_write},
+	[COLL_CONFPOL] = {"configurationPolicies", true, false, true, true,
+	    true, false, false, "assignments", 200, nav_confpol, req_confpol,
+	    fixed_confpol, CONFPOL_FIXED_MSG, none, dmc_read, dmc_write},
+	[COLL_GPCONF] = {"groupPolicyConfigurations", true, false, true,
+	    false, true, false, false, "assignments", 200, nav_gpconf,
+	    req_gpconf, none, NULL, owned_gpconf, dmc_read, gp_write},
+	[COLL_GPDEF] = {"groupPolicyDefinitions", true, true, false, false,
+	    true, false, false, NULL, 0, nav_gpdef, none, none, NULL, none,
+	    dmc_read, dmc_write},
+	[COLL_SCRIPTS] = {"deviceManagementScripts", true, false, true, false,
+	    true, false, false, "deviceManagementScriptAssignments", 204,
+	    nav_assign, req_scripts, none, NULL, none, dmc_read, dmc_write},
+	[COLL_FILTERS] = {"assignmentFilters", true, false, false, false, true,
+	    false, false, NULL, 0, none, req_filters, fixed_filters,
+	    "The platform of an assignment filter cannot be changed once "
+	    "created.", none, dmc_read, dmc_write},
+	[COLL_SCOPETAGS] = {"roleScopeTags", true, false, false, false, false,
+	    false, true, NULL, 0, none, req_gpconf, none, NULL,
+	    owned_scopetags, rbac_read, rbac_write},
 };
 
-/* Defaults mirror real Graph (graph-intune.md A4 and S5). */
-static const long pager_default[PAGE_N] = {1000, 1000, 25, 25, 1000, 100};
-static const long pager_max[PAGE_N] = {1000, 1000, 1000, 1000, 1000, 999};
+static const char *const pager_names[PAGE_N - COLL_N] = {
+	"settings", "assignments", "definitionValues", "presentationValues",
+	"presentations", "groups"
+};
+
+/* Defaults mirror real Graph (graph-intune.md A4 and S5): settings
+ * catalog policies and their settings 25, groups 100 (at most 999), the
+ * rest 1000. */
+static long
+pager_default(int k)
+{
+	return k == COLL_CONFPOL || k == PAGE_SETTINGS ? 25 :
+	    k == PAGE_GROUPS ? 100 : 1000;
+}
+
+static long
+pager_max(int k)
+{
+	return k == PAGE_GROUPS ? 999 : 1000;
+}
+
+static const char *
+pager_name(int k)
+{
+	return k < COLL_N ? families[k].name : pager_names[k - COLL_N];
+}
 
 /* Well-known assignment id suffixes Intune uses for the virtual groups. */
 #define ALL_DEVICES_ID	"adadadad-808e-44e2-905a-0b7873a8a531"
@@ -39,7 +127,27 @@ static const long pager_max[PAGE_N] = {1000, 1000, 1000, 1000, 1000, 999};
 const char *
 coll_name(enum coll c)
 {
-	return coll_names[c];
+	return families[c].name;
+}
+
+const struct family *
+family_of(enum coll c)
+{
+	return &families[c];
+}
+
+int
+family_lookup(const char *name, enum coll *c)
+{
+	int i;
+
+	for (i = 0; i < COLL_N; i++) {
+		if (strcmp(name, families[i].name) == 0) {
+			*c = (enum coll)i;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 const char *
@@ -76,8 +184,8 @@ data_index(const cJSON *arr, const cJSON *item)
 	return -1;
 }
 
-static void
-obj_set(cJSON *o, const char *key, cJSON *v)
+void
+data_set(cJSON *o, const char *key, cJSON *v)
 {
 	if (cJSON_GetObjectItemCaseSensitive(o, key) != NULL)
 		cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
@@ -94,29 +202,138 @@ obj_default(cJSON *o, const char *key, cJSON *v)
 		cJSON_Delete(v);
 }
 
+/* The next free small-integer id of arr ("0", "1", ...). */
+static void
+next_int_id(const cJSON *arr, char *out, size_t len)
+{
+	const cJSON *e;
+	long id, max = -1;
+
+	cJSON_ArrayForEach(e, arr) {
+		if (parse_long(data_str(e, "id"), 0, 1000000000L, &id) == 0 &&
+		    id > max)
+			max = id;
+	}
+	snprintf(out, len, "%ld", max + 1);
+}
+
 void
-data_stamp_new(cJSON *item)
+data_stamp_child(cJSON *item)
 {
 	char id[FG_GUID_LEN], now[32];
 
 	guid_new(id);
 	fmt_iso_ms(now_ms(), now, sizeof(now));
-	obj_set(item, "id", cJSON_CreateString(id));
-	obj_set(item, "createdDateTime", cJSON_CreateString(now));
-	obj_set(item, "lastModifiedDateTime", cJSON_CreateString(now));
-	obj_set(item, "version", cJSON_CreateNumber(1));
+	data_set(item, "id", cJSON_CreateString(id));
+	data_set(item, "createdDateTime", cJSON_CreateString(now));
+	data_set(item, "lastModifiedDateTime", cJSON_CreateString(now));
 }
 
 void
-data_stamp_update(cJSON *item)
+data_stamp_new(const struct tenant *t, cJSON *item, enum coll c)
+{
+	const struct family *f = &families[c];
+	char id[FG_GUID_LEN];
+
+	if (f->timestamps)
+		data_stamp_child(item);
+	if (f->int_ids)
+		next_int_id(t->coll[c], id, sizeof(id));
+	else
+		guid_new(id);
+	data_set(item, "id", cJSON_CreateString(id));
+	if (f->versioned)
+		data_set(item, "version", cJSON_CreateNumber(1));
+}
+
+void
+data_stamp_update(cJSON *item, enum coll c)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(item, "version");
 	char now[32];
 
 	fmt_iso_ms(now_ms(), now, sizeof(now));
-	obj_set(item, "lastModifiedDateTime", cJSON_CreateString(now));
-	obj_set(item, "version", cJSON_CreateNumber(cJSON_IsNumber(v) ?
-	    v->valuedouble + 1 : 1));
+	if (families[c].timestamps)
+		data_set(item, "lastModifiedDateTime", cJSON_CreateString(now));
+	if (families[c].versioned)
+		data_set(item, "version", cJSON_CreateNumber(
+		    cJSON_IsNumber(v) ? v->valuedouble + 1 : 1));
+}
+
+/* What GET shows in place of an encrypted value (an approximation:
+ * Graph sends an opaque encrypted string). */
+#define OMA_MASK	"********"
+
+void
+data_seal_oma(const struct tenant *t, cJSON *policy)
+{
+	char ref[FG_GUID_LEN];
+	cJSON *e, *v;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(policy,
+	    "omaSettings")) {
+		v = cJSON_GetObjectItemCaseSensitive(e, "value");
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
+		    "isEncrypted")) || !cJSON_IsString(v) ||
+		    cJSON_GetObjectItemCaseSensitive(e,
+		    "secretReferenceValueId") != NULL)
+			continue;
+		guid_new(ref);
+		cJSON_AddStringToObject(t->secrets, ref, v->valuestring);
+		data_set(e, "value", cJSON_CreateString(OMA_MASK));
+		data_set(e, "secretReferenceValueId", cJSON_CreateString(ref));
+	}
+}
+
+/* Gives obj a new GUID id unless it has one. */
+static void
+give_guid(cJSON *obj)
+{
+	char id[FG_GUID_LEN];
+
+	if (!cJSON_IsObject(obj) || data_str(obj, "id") != NULL)
+		return;
+	guid_new(id);
+	data_set(obj, "id", cJSON_CreateString(id));
+}
+
+void
+data_number_actions(cJSON *policy)
+{
+	cJSON *rule, *act;
+
+	cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(policy,
+	    "scheduledActionsForRule")) {
+		give_guid(rule);
+		cJSON_ArrayForEach(act, cJSON_GetObjectItemCaseSensitive(rule,
+		    "scheduledActionConfigurations"))
+			give_guid(act);
+	}
+}
+
+int
+data_check_scope_tags(const struct tenant *t, const cJSON *body, char *prop,
+    size_t proplen)
+{
+	static const char *const keys[] = {"roleScopeTagIds", "roleScopeTags",
+	    NULL};
+	const cJSON *e;
+	size_t k;
+	int i;
+
+	for (k = 0; keys[k] != NULL; k++) {
+		i = 0;
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(body,
+		    keys[k])) {
+			if (!cJSON_IsString(e) || data_find(
+			    t->coll[COLL_SCOPETAGS], e->valuestring) == NULL) {
+				snprintf(prop, proplen, "%s[%d]", keys[k], i);
+				return -1;
+			}
+			i++;
+		}
+	}
+	return 0;
 }
 
 void
@@ -130,7 +347,7 @@ data_number_settings(cJSON *settings)
 		if (!cJSON_IsObject(e))
 			continue;
 		snprintf(id, sizeof(id), "%d", i++);
-		obj_set(e, "id", cJSON_CreateString(id));
+		data_set(e, "id", cJSON_CreateString(id));
 	}
 }
 
@@ -154,7 +371,7 @@ assignment_id(cJSON *arr, cJSON *a, const char *pid, int n)
 		buf_addf(&b, "%s_%d", pid, n);
 	if (data_find(arr, b.p) != NULL)
 		buf_addf(&b, "_%d", n);
-	obj_set(a, "id", cJSON_CreateString(b.p));
+	data_set(a, "id", cJSON_CreateString(b.p));
 	free(b.p);
 }
 
@@ -172,8 +389,8 @@ data_fix_assignments(cJSON *policy, enum coll c)
 		cJSON_DeleteItemFromObjectCaseSensitive(a, "id");
 		assignment_id(arr, a, pid, n++);
 		if (c == COLL_CONFPOL) {
-			obj_set(a, "source", cJSON_CreateString("direct"));
-			obj_set(a, "sourceId", cJSON_CreateString(pid));
+			data_set(a, "source", cJSON_CreateString("direct"));
+			data_set(a, "sourceId", cJSON_CreateString(pid));
 		}
 	}
 }
@@ -279,40 +496,97 @@ norm_principals(struct tenant *t, char *err, size_t errlen)
 }
 
 static int
-norm_policy(cJSON *p, enum coll c, const char *where, char *err,
-    size_t errlen)
+norm_policy(struct tenant *t, cJSON *p, enum coll c, const char *where,
+    char *err, size_t errlen)
 {
-	static const char *const confpol_keys[] = {"name", "platforms",
-	    "technologies", NULL};
+	const struct family *f = &families[c];
+	const char *const *k;
 	char id[FG_GUID_LEN];
-	size_t k;
 
 	if (!cJSON_IsObject(p))
 		return fail(err, errlen, "%s: not an object", where);
 	if (data_str(p, "id") == NULL) {
-		guid_new(id);
-		obj_set(p, "id", cJSON_CreateString(id));
+		if (f->int_ids)
+			next_int_id(t->coll[c], id, sizeof(id));
+		else
+			guid_new(id);
+		data_set(p, "id", cJSON_CreateString(id));
 	}
-	if (c != COLL_CONFPOL && data_str(p, "@odata.type") == NULL)
+	if (f->typed && data_str(p, "@odata.type") == NULL)
 		return fail(err, errlen, "%s: \"@odata.type\" is required",
 		    where);
-	for (k = 0; c == COLL_CONFPOL && confpol_keys[k] != NULL; k++)
-		if (data_str(p, confpol_keys[k]) == NULL)
+	for (k = f->required; *k != NULL; k++)
+		if (data_str(p, *k) == NULL)
 			return fail(err, errlen, "%s: \"%s\" is required",
-			    where, confpol_keys[k]);
-	obj_default(p, "createdDateTime", cJSON_CreateString(FIXTURE_DATE));
-	obj_default(p, "lastModifiedDateTime",
-	    cJSON_CreateString(FIXTURE_DATE));
-	obj_default(p, "version", cJSON_CreateNumber(1));
-	if (want_array(p, "assignments") == NULL ||
-	    (c == COLL_CONFPOL && want_array(p, "settings") == NULL))
-		return fail(err, errlen, "%s: assignments and settings must be "
-		    "arrays", where);
-	data_fix_assignments(p, c);
+			    where, *k);
+	if (f->timestamps) {
+		obj_default(p, "createdDateTime",
+		    cJSON_CreateString(FIXTURE_DATE));
+		obj_default(p, "lastModifiedDateTime",
+		    cJSON_CreateString(FIXTURE_DATE));
+	}
+	if (f->versioned)
+		obj_default(p, "version", cJSON_CreateNumber(1));
+	for (k = f->navs; *k != NULL; k++)
+		if (want_array(p, *k) == NULL)
+			return fail(err, errlen, "%s: \"%s\" must be an array",
+			    where, *k);
+	if (f->assignable)
+		data_fix_assignments(p, c);
 	if (c == COLL_CONFPOL) {
 		data_number_settings(cJSON_GetObjectItemCaseSensitive(p,
 		    "settings"));
 		obj_default(p, "creationSource", cJSON_CreateNull());
+	}
+	if (c == COLL_COMPLIANCE)
+		data_number_actions(p);
+	if (c == COLL_DEVCONF)
+		data_seal_oma(t, p);
+	if (c == COLL_SCOPETAGS)
+		obj_default(p, "isBuiltIn", cJSON_CreateBool(strcmp(
+		    data_str(p, "id"), "0") == 0));
+	return 0;
+}
+
+/* Every tenant has the built-in scope tag "0" (A1). */
+static void
+builtin_scope_tag(struct tenant *t)
+{
+	cJSON *tag;
+
+	if (data_find(t->coll[COLL_SCOPETAGS], "0") != NULL)
+		return;
+	tag = cJSON_CreateObject();
+	cJSON_AddStringToObject(tag, "id", "0");
+	cJSON_AddStringToObject(tag, "displayName", "Default");
+	cJSON_AddStringToObject(tag, "description", "Built-in scope tag");
+	cJSON_AddBoolToObject(tag, "isBuiltIn", true);
+	cJSON_InsertItemInArray(t->coll[COLL_SCOPETAGS], 0, tag);
+}
+
+/* References between collections, once all of them are loaded: scope
+ * tags and administrative template definitions. */
+static int
+norm_references(struct tenant *t, char *err, size_t errlen)
+{
+	char where[160], prop[64];
+	cJSON *p;
+	int c, i;
+
+	for (c = 0; c < COLL_N; c++) {
+		i = 0;
+		cJSON_ArrayForEach(p, t->coll[c]) {
+			snprintf(where, sizeof(where), "tenant %s: %s[%d]",
+			    t->name, families[c].name, i++);
+			if (data_check_scope_tags(t, p, prop,
+			    sizeof(prop)) != 0)
+				return fail(err, errlen, "%s: %s names a scope "
+				    "tag the tenant does not have", where,
+				    prop);
+			if (c == COLL_GPCONF && gpo_load_values(t, p, where,
+			    err, errlen) != 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -327,28 +601,34 @@ norm_tenant(struct tenant *t, cJSON *obj, char *err, size_t errlen)
 	t->obj = obj;
 	t->id = data_str(obj, "id");
 	t->name = data_str(obj, "name");
+	t->secrets = cJSON_CreateObject();
 	if (t->id == NULL || t->name == NULL)
 		return fail(err, errlen, "every tenant needs a string \"id\" "
 		    "and \"name\"");
 	t->apps = want_array(obj, "apps");
 	t->users = want_array(obj, "users");
 	t->groups = want_array(obj, "groups");
-	for (c = 0; c < COLL_N; c++)
-		t->coll[c] = want_array(obj, coll_names[c]);
-	if (t->apps == NULL || t->users == NULL || t->groups == NULL ||
-	    t->coll[0] == NULL || t->coll[1] == NULL || t->coll[2] == NULL)
-		return fail(err, errlen, "tenant %s: apps, users, groups and "
-		    "the policy collections must be arrays", t->name);
+	if (t->apps == NULL || t->users == NULL || t->groups == NULL)
+		return fail(err, errlen, "tenant %s: apps, users and groups "
+		    "must be arrays", t->name);
+	for (c = 0; c < COLL_N; c++) {
+		if ((t->coll[c] = want_array(obj, families[c].name)) == NULL)
+			return fail(err, errlen, "tenant %s: %s must be an "
+			    "array", t->name, families[c].name);
+	}
+	builtin_scope_tag(t);
 	for (c = 0; c < COLL_N; c++) {
 		i = 0;
 		cJSON_ArrayForEach(p, t->coll[c]) {
 			snprintf(where, sizeof(where), "tenant %s: %s[%d]",
-			    t->name, coll_names[c], i++);
-			if (norm_policy(p, (enum coll)c, where, err,
+			    t->name, families[c].name, i++);
+			if (norm_policy(t, p, (enum coll)c, where, err,
 			    errlen) != 0)
 				return -1;
 		}
 	}
+	if (norm_references(t, err, errlen) != 0)
+		return -1;
 	return norm_principals(t, err, errlen);
 }
 
@@ -381,10 +661,10 @@ load_paging(struct server *s, char *err, size_t errlen)
 	int k;
 
 	for (k = 0; k < PAGE_N; k++) {
-		if (opt_long(maxes, pager_names[k], 1, 100000, pager_max[k],
+		if (opt_long(maxes, pager_name(k), 1, 100000, pager_max(k),
 		    &s->page_max[k], err, errlen) != 0 ||
-		    opt_long(sizes, pager_names[k], 1, s->page_max[k],
-		    pager_default[k] < s->page_max[k] ? pager_default[k] :
+		    opt_long(sizes, pager_name(k), 1, s->page_max[k],
+		    pager_default(k) < s->page_max[k] ? pager_default(k) :
 		    s->page_max[k], &s->page_size[k], err, errlen) != 0)
 			return -1;
 	}
@@ -520,6 +800,10 @@ out_free:
 void
 data_free(struct server *s)
 {
+	size_t i;
+
+	for (i = 0; i < s->ntenants; i++)
+		cJSON_Delete(s->tenants[i].secrets);
 	cJSON_Delete(s->fixture);
 	free(s->tenants);
 	s->fixture = NULL;

@@ -116,24 +116,61 @@ int	 parse_long(const char *s, long min, long max, long *out);
 
 /* ---- server state ---------------------------------------------------- */
 
-/* The Intune collections we store. */
+/* The Intune collections we store, in the order of the table in data.c. */
 enum coll {
-	COLL_DEVCONF,
-	COLL_COMPLIANCE,
-	COLL_CONFPOL,
+	COLL_DEVCONF,		/* deviceConfigurations */
+	COLL_COMPLIANCE,	/* deviceCompliancePolicies */
+	COLL_CONFPOL,		/* configurationPolicies (beta) */
+	COLL_GPCONF,		/* groupPolicyConfigurations (beta) */
+	COLL_GPDEF,		/* groupPolicyDefinitions (beta, read-only) */
+	COLL_SCRIPTS,		/* deviceManagementScripts (beta) */
+	COLL_FILTERS,		/* assignmentFilters (beta) */
+	COLL_SCOPETAGS,		/* roleScopeTags (beta) */
 	COLL_N
 };
 
-/* Every paged list has its own default and maximum page size. */
+/* Every paged list has its own default and maximum page size; the first
+ * COLL_N are the collections, (enum pager)c for collection c. */
 enum pager {
-	PAGE_DEVCONF,
-	PAGE_COMPLIANCE,
-	PAGE_CONFPOL,
-	PAGE_SETTINGS,
+	PAGE_SETTINGS = COLL_N,
 	PAGE_ASSIGNMENTS,
+	PAGE_DEFVALUES,
+	PAGE_PRESVALUES,
+	PAGE_PRESENTATIONS,
 	PAGE_GROUPS,
 	PAGE_N
 };
+
+/* What sets one Intune collection apart from the others (data.c). */
+struct family {
+	const char *name;	/* URL segment and fixture key */
+	bool beta_only;		/* under /v1.0: "Resource not found" */
+	bool read_only;		/* only GET routes */
+	bool assignable;	/* /assign, /assignments */
+	bool versioned;		/* carries "version" */
+	bool timestamps;	/* carries created/lastModifiedDateTime */
+	bool typed;		/* POST needs a derived @odata.type */
+	bool int_ids;		/* ids "0", "1", ... (scope tags) */
+	const char *assign_key;	/* the /assign body's list */
+	int assign_status;	/* 200 with the set, or 204 */
+	/* Navigation properties stored inline; output drops them unless
+	 * $expand names them.  NULL-terminated. */
+	const char *const *navs;
+	/* Required string properties on POST; properties a PATCH or PUT may
+	 * not change, and the message when one does.  NULL-terminated. */
+	const char *const *required;
+	const char *const *fixed;
+	const char *fixed_msg;
+	/* Read-only properties beyond the common server-owned ones. */
+	const char *const *owned;
+	/* Permissions: any of read for GET, any of write otherwise. */
+	const char *const *read;
+	const char *const *write;
+};
+
+const struct family *family_of(enum coll c);
+/* 0 and *c for a URL segment, or -1. */
+int	 family_lookup(const char *name, enum coll *c);
 
 /* A tenant's data lives in the fixture's cJSON tree; these point into
  * it (the tree owns them). */
@@ -145,6 +182,9 @@ struct tenant {
 	cJSON *users;
 	cJSON *groups;
 	cJSON *coll[COLL_N];
+	/* Plain values of encrypted OMA settings by secretReferenceValueId;
+	 * not part of the fixture tree (data_free frees it). */
+	cJSON *secrets;
 };
 
 /* An issued access token.  grants is " A B C ": the roles (app) or scp
@@ -347,10 +387,11 @@ void	 auth_free(struct server *s);
 
 /* ---- throttle.c ------------------------------------------------------ */
 
-/* Takes one write token for t's (tenant, principal).  Returns 0, or -1
- * with the seconds to wait in retry_after_s. */
+/* Takes one write token for t's (tenant, principal) in family (the
+ * collection's name).  Returns 0, or -1 with the seconds to wait in
+ * retry_after_s. */
 int	 throttle_take(struct server *s, const struct token *t,
-	    long *retry_after_s);
+	    const char *family, long *retry_after_s);
 void	 throttle_clear(struct server *s);
 
 /* ---- data.c ---------------------------------------------------------- */
@@ -364,10 +405,20 @@ struct tenant *data_tenant(struct server *s, const char *id_or_name);
 cJSON	*data_find(const cJSON *arr, const char *id);
 /* Index of item in arr, or -1. */
 int	 data_index(const cJSON *arr, const cJSON *item);
-/* Sets id, timestamps and version on a newly created entity. */
-void	 data_stamp_new(cJSON *item);
+/* Sets id, timestamps and version (as far as family c has them) on an
+ * entity created in tenant t. */
+void	 data_stamp_new(const struct tenant *t, cJSON *item, enum coll c);
 /* Bumps version and lastModifiedDateTime after a PATCH or PUT. */
-void	 data_stamp_update(cJSON *item);
+void	 data_stamp_update(cJSON *item, enum coll c);
+/* A new entity's GUID id and timestamps, for nested entities. */
+void	 data_stamp_child(cJSON *item);
+/* Sets o[key] to v, replacing what was there (v is consumed). */
+void	 data_set(cJSON *o, const char *key, cJSON *v);
+/* Moves the plain values of an entity's encrypted OMA settings into the
+ * tenant's secret table; GET shows them masked with a reference. */
+void	 data_seal_oma(const struct tenant *t, cJSON *policy);
+/* Gives a compliance policy's scheduled actions their ids. */
+void	 data_number_actions(cJSON *policy);
 /* Gives settings their ids ("0", "1", ...). */
 void	 data_number_settings(cJSON *settings);
 /* Gives a policy's assignments their ids (and, for settings catalog,
@@ -375,6 +426,10 @@ void	 data_number_settings(cJSON *settings);
 void	 data_fix_assignments(cJSON *policy, enum coll c);
 const char *data_str(const cJSON *obj, const char *key);
 const char *coll_name(enum coll c);
+/* Why a roleScopeTagIds/roleScopeTags list names a tag tenant t does not
+ * have (into prop), or 0 if every one exists. */
+int	 data_check_scope_tags(const struct tenant *t, const cJSON *body,
+	    char *prop, size_t proplen);
 
 /* ---- query.c --------------------------------------------------------- */
 
@@ -434,16 +489,6 @@ void	 route_request(struct server *s, struct req *rq, struct resp *rs);
 void	 route_no_route(struct resp *rs, const struct server *s,
 	    const struct req *rq);
 
-/* ---- intune.c / groups.c / batch.c / control.c ----------------------- */
-
-void	 intune_route(struct server *s, struct req *rq, struct resp *rs,
-	    const struct token *t, const char *ver, char **seg, size_t n);
-void	 groups_route(struct server *s, struct req *rq, struct resp *rs,
-	    const struct token *t, char **seg, size_t n);
-void	 batch_handle(struct server *s, struct req *rq, struct resp *rs,
-	    const char *ver);
-void	 control_route(struct server *s, struct req *rq, struct resp *rs);
-
 /* ---- strict.c -------------------------------------------------------- */
 
 enum write_kind {
@@ -462,5 +507,56 @@ int	 strict_type(const struct server *s, const struct req *rq,
 	    struct resp *rs, const cJSON *body, enum coll c);
 /* Checks an /assign body; returns 0, or -1 with rs filled. */
 int	 strict_assign(const struct server *s, const struct req *rq,
-	    struct resp *rs, const struct tenant *t, const cJSON *list);
+	    struct resp *rs, const struct tenant *t, const cJSON *list,
+	    const char *key);
+/* Checks values that refer to the tenant or need a format: scope tag
+ * ids, a script's base64 scriptContent and runAsAccount.  Returns 0, or
+ * -1 with rs filled. */
+int	 strict_values(const struct server *s, const struct req *rq,
+	    struct resp *rs, const struct tenant *t, const cJSON *body,
+	    enum coll c);
+/* check_nested alone: annotations and secret references anywhere in v
+ * (path names v in the message).  0, or -1 with rs filled. */
+int	 strict_nested(const struct server *s, const struct req *rq,
+	    struct resp *rs, const cJSON *v, const char *path);
+/* ---- intune.c / groups.c / batch.c / control.c ----------------------- */
+
+/* The request body as a JSON object, or NULL with rs filled (400). */
+cJSON	*intune_body(const struct req *rq, struct resp *rs);
+/* strict_check as a 400 ModelValidationFailure naming the property. */
+int	 intune_strict(const struct server *s, const struct req *rq,
+	    struct resp *rs, const cJSON *body, enum coll c,
+	    enum write_kind w);
+/* 404 ResourceNotFound "No <what> with id '<id>' exists ...". */
+void	 intune_not_found(struct resp *rs, const struct server *s,
+	    const struct req *rq, const char *what, const char *id);
+/* True if $expand names name at its top level ("a,b($expand=c)"). */
+bool	 intune_expand_has(const struct req *rq, const char *name);
+/* Copies every property of body into item (a PATCH). */
+void	 intune_merge(cJSON *item, const cJSON *body);
+
+void	 intune_route(struct server *s, struct req *rq, struct resp *rs,
+	    const struct token *t, const char *ver, char **seg, size_t n);
+void	 groups_route(struct server *s, struct req *rq, struct resp *rs,
+	    const struct token *t, char **seg, size_t n);
+void	 batch_handle(struct server *s, struct req *rq, struct resp *rs,
+	    const char *ver);
+void	 control_route(struct server *s, struct req *rq, struct resp *rs);
+
+/* ---- gpo.c: administrative templates' definition values ------------ */
+
+/* Turns the definitionValues of a fixture's groupPolicyConfiguration
+ * (written like POST bodies, with @odata.bind) into the stored form.
+ * Returns 0, or -1 with a reason naming where. */
+int	 gpo_load_values(const struct tenant *t, cJSON *conf,
+	    const char *where, char *err, size_t errlen);
+/* /{id}/definitionValues[/{dv}[/definition|/presentationValues[/{pv}]]]
+ * and /{id}/updateDefinitionValues; seg[0] is the segment after the
+ * configuration's id. */
+void	 gpo_route(struct server *s, struct req *rq, struct resp *rs,
+	    const struct tenant *t, cJSON *conf, char **seg, size_t n);
+/* A stored definition value in its output form, with its definition
+ * and presentation values only when asked for. */
+cJSON	*gpo_project_value(const struct tenant *t, const cJSON *dv,
+	    bool definition, bool presentations);
 #endif

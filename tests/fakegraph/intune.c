@@ -1,12 +1,14 @@
 /*
- * intune - /deviceManagement/{deviceConfigurations,
- * deviceCompliancePolicies, configurationPolicies} (S4, S7): list, get,
- * create, update, delete, /assignments and /assign, and the settings
- * catalog's /settings.  configurationPolicies is beta-only.
+ * intune - the /deviceManagement collections of S4 and S7, driven by the
+ * family table in data.c: list, get, create, update, delete, the
+ * navigation lists (/assignments, /settings, /presentations, ...) and
+ * the actions /assign, /scheduleActionsForRules and
+ * getOmaSettingPlainTextValue.  Administrative templates' definition
+ * values live in gpo.c.
  *
  * Stored entities keep their navigation properties (assignments,
- * settings, scheduledActionsForRule) inline; output drops them unless
- * $expand asks for them, as Graph does.
+ * settings, scheduledActionsForRule, definitionValues, presentations)
+ * inline; output drops them unless $expand asks for them, as Graph does.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "fakegraph.h"
@@ -15,29 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const read_grants[] = {
-	"DeviceManagementConfiguration.Read.All",
-	"DeviceManagementConfiguration.ReadWrite.All", NULL
-};
-static const char *const write_grants[] = {
-	"DeviceManagementConfiguration.ReadWrite.All", NULL
-};
+/* No family has more navigation properties than this. */
+#define MAX_NAVS	4
 
-static const enum pager coll_pager[COLL_N] = {
-	PAGE_DEVCONF, PAGE_COMPLIANCE, PAGE_CONFPOL
-};
-
-/* What a request's $expand asks for. */
+/* What a request's $expand asks for, and how to project an entity. */
 struct expand {
 	enum coll c;
-	bool assignments;
-	bool settings;
-	bool actions;
+	const struct tenant *t;
+	bool nav[MAX_NAVS];	/* by index into the family's navs */
+	bool empty_assignments;	/* $expand=assignments without any */
+	bool list;		/* an item of a list, not a single GET */
 };
 
-/* True if $expand names name at its top level ("a,b($expand=c)"). */
-static bool
-expand_has(const struct req *rq, const char *name)
+bool
+intune_expand_has(const struct req *rq, const char *name)
 {
 	const char *p = req_arg(rq, "$expand"), *start;
 	size_t n = strlen(name);
@@ -65,41 +58,97 @@ expand_has(const struct req *rq, const char *name)
 	return false;
 }
 
-static struct expand
-expand_of(const struct req *rq, enum coll c)
+static bool
+has_nav(const struct family *f, const char *name)
 {
-	struct expand x = {c, false, false, false};
+	const char *const *k;
 
-	x.assignments = expand_has(rq, "assignments");
-	x.settings = c == COLL_CONFPOL && expand_has(rq, "settings");
-	x.actions = c == COLL_COMPLIANCE &&
-	    expand_has(rq, "scheduledActionsForRule");
+	for (k = f->navs; *k != NULL; k++)
+		if (strcmp(*k, name) == 0)
+			return true;
+	return false;
+}
+
+static struct expand
+expand_of(const struct req *rq, const struct tenant *t, enum coll c,
+    bool list)
+{
+	const struct family *f = family_of(c);
+	struct expand x;
+	size_t i;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.t = t;
+	x.list = list;
+	for (i = 0; f->navs[i] != NULL && i < MAX_NAVS; i++)
+		x.nav[i] = intune_expand_has(rq, f->navs[i]);
+	/* Scope tags and filters answer an expanded assignments with an
+	 * empty list (IntuneManagement notes this for scope tags). */
+	x.empty_assignments = !has_nav(f, "assignments") &&
+	    intune_expand_has(rq, "assignments");
 	return x;
+}
+
+/* Every navigation property expanded except assignments: what a
+ * create returns. */
+static struct expand
+expand_created(const struct tenant *t, enum coll c)
+{
+	const struct family *f = family_of(c);
+	struct expand x;
+	size_t i;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.t = t;
+	for (i = 0; f->navs[i] != NULL && i < MAX_NAVS; i++)
+		x.nav[i] = strcmp(f->navs[i], "assignments") != 0;
+	return x;
+}
+
+/* Definition values in their output form, without their own
+ * navigation properties. */
+static void
+project_values(cJSON *o, const struct tenant *t)
+{
+	cJSON *out = cJSON_CreateArray(), *e;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o,
+	    "definitionValues"))
+		cJSON_AddItemToArray(out, gpo_project_value(t, e, false,
+		    false));
+	data_set(o, "definitionValues", out);
 }
 
 static cJSON *
 project_policy(const cJSON *item, const struct req *rq, void *ctx)
 {
 	const struct expand *x = ctx;
+	const struct family *f = family_of(x->c);
 	cJSON *o = cJSON_Duplicate(item, 1);
 	int na = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o,
 	    "assignments"));
+	size_t i;
 
 	(void)rq;
 	if (x->c == COLL_CONFPOL) {
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "settingCount");
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "isAssigned");
-		cJSON_AddNumberToObject(o, "settingCount", cJSON_GetArraySize(
-		    cJSON_GetObjectItemCaseSensitive(o, "settings")));
-		cJSON_AddBoolToObject(o, "isAssigned", na > 0);
-		if (!x->settings)
-			cJSON_DeleteItemFromObjectCaseSensitive(o, "settings");
+		data_set(o, "settingCount", cJSON_CreateNumber(
+		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o,
+		    "settings"))));
+		data_set(o, "isAssigned", cJSON_CreateBool(na > 0));
 	}
-	if (x->c == COLL_COMPLIANCE && !x->actions)
-		cJSON_DeleteItemFromObjectCaseSensitive(o,
-		    "scheduledActionsForRule");
-	if (!x->assignments)
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "assignments");
+	for (i = 0; f->navs[i] != NULL && i < MAX_NAVS; i++) {
+		if (!x->nav[i])
+			cJSON_DeleteItemFromObjectCaseSensitive(o, f->navs[i]);
+		else if (strcmp(f->navs[i], "definitionValues") == 0)
+			project_values(o, x->t);
+	}
+	/* Lists leave the script out; GET the item for it (A1). */
+	if (x->c == COLL_SCRIPTS && x->list)
+		data_set(o, "scriptContent", cJSON_CreateNull());
+	if (x->empty_assignments)
+		cJSON_AddArrayToObject(o, "assignments");
 	return o;
 }
 
@@ -111,9 +160,8 @@ project_copy(const cJSON *item, const struct req *rq, void *ctx)
 	return cJSON_Duplicate(item, 1);
 }
 
-/* The request body as a JSON object, or NULL with rs filled. */
-static cJSON *
-body_object(const struct req *rq, struct resp *rs)
+cJSON *
+intune_body(const struct req *rq, struct resp *rs)
 {
 	cJSON *doc;
 
@@ -133,9 +181,8 @@ body_object(const struct req *rq, struct resp *rs)
 	return doc;
 }
 
-/* strict_check as a 400 ModelValidationFailure naming the property. */
-static int
-strict(const struct server *s, const struct req *rq, struct resp *rs,
+int
+intune_strict(const struct server *s, const struct req *rq, struct resp *rs,
     const cJSON *body, enum coll c, enum write_kind w)
 {
 	const char *why = "";
@@ -148,12 +195,23 @@ strict(const struct server *s, const struct req *rq, struct resp *rs,
 	return -1;
 }
 
-static void
-not_found(struct resp *rs, const struct server *s, const struct req *rq,
-    const char *what, const char *id)
+void
+intune_not_found(struct resp *rs, const struct server *s,
+    const struct req *rq, const char *what, const char *id)
 {
 	err_intunef(rs, s, rq, 404, "ResourceNotFound", "No %s with id "
 	    "'%.80s' exists in this tenant.", what, id);
+}
+
+static void
+entity_respond(const struct server *s, const struct req *rq,
+    struct resp *rs, cJSON *o, enum coll c, int status)
+{
+	char name[80];
+
+	snprintf(name, sizeof(name), "deviceManagement/%s/$entity",
+	    coll_name(c));
+	resp_json(rs, status, paging_entity(s, rq, o, name));
 }
 
 /* ---- collections ----------------------------------------------------- */
@@ -163,7 +221,7 @@ policy_list(struct server *s, const struct req *rq, struct resp *rs,
     const struct tenant *t, enum coll c)
 {
 	const char *filter = req_arg(rq, "$filter");
-	struct expand x = expand_of(rq, c);
+	struct expand x = expand_of(rq, t, c, true);
 	struct qnode *q = NULL;
 	cJSON **items = NULL;
 	char err[200], ctx[64];
@@ -181,7 +239,8 @@ policy_list(struct server *s, const struct req *rq, struct resp *rs,
 		    err);
 		return;
 	}
-	if (paging_begin(s, rq, rs, t, coll_pager[c], "BadRequest", &pg) == 0) {
+	if (paging_begin(s, rq, rs, t, (enum pager)c, "BadRequest",
+	    &pg) == 0) {
 		n = paging_collect(t->coll[c], q, NULL, &items);
 		snprintf(ctx, sizeof(ctx), "deviceManagement/%s", coll_name(c));
 		paging_respond(s, rq, rs, t, &pg, items, n, project_policy, &x,
@@ -193,27 +252,23 @@ policy_list(struct server *s, const struct req *rq, struct resp *rs,
 
 static void
 policy_get(const struct server *s, const struct req *rq, struct resp *rs,
-    const cJSON *item, enum coll c)
+    const struct tenant *t, const cJSON *item, enum coll c)
 {
-	struct expand x = expand_of(rq, c);
+	struct expand x = expand_of(rq, t, c, false);
 	cJSON *o = project_policy(item, rq, &x);
-	char ctx[80];
 
 	paging_select(o, rq);
-	snprintf(ctx, sizeof(ctx), "deviceManagement/%s/$entity",
-	    coll_name(c));
-	resp_json(rs, 200, paging_entity(s, rq, o, ctx));
+	entity_respond(s, rq, rs, o, c, 200);
 }
 
 /* Compliance policies need exactly one block action (A3). */
 static int
-block_actions(const cJSON *body)
+block_actions(const cJSON *rules)
 {
 	const cJSON *rule, *act;
 	int n = 0;
 
-	cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(body,
-	    "scheduledActionsForRule")) {
+	cJSON_ArrayForEach(rule, rules) {
 		cJSON_ArrayForEach(act, cJSON_GetObjectItemCaseSensitive(rule,
 		    "scheduledActionConfigurations")) {
 			if (str_ieq(data_str(act, "actionType"), "block"))
@@ -223,79 +278,97 @@ block_actions(const cJSON *body)
 	return n;
 }
 
+static int
+one_block_action(const struct server *s, const struct req *rq,
+    struct resp *rs, const cJSON *rules)
+{
+	if (block_actions(rules) == 1)
+		return 0;
+	err_intune(rs, s, rq, 400, "BadRequest", "Compliance policy must have "
+	    "one and only one block scheduled action");
+	return -1;
+}
+
 /* Family rules of a POST beyond strict_check.  0, or -1 with rs set. */
 static int
 create_rules(const struct server *s, const struct req *rq, struct resp *rs,
-    cJSON *body, enum coll c)
+    const struct tenant *t, cJSON *body, enum coll c)
 {
-	static const char *const required[] = {"name", "platforms",
-	    "technologies", NULL};
-	size_t i;
+	const struct family *f = family_of(c);
+	const char *const *k;
 
-	if (c != COLL_CONFPOL && strict_type(s, rq, rs, body, c) != 0)
+	if (f->typed && strict_type(s, rq, rs, body, c) != 0)
 		return -1;
-	if (c == COLL_COMPLIANCE && block_actions(body) != 1) {
-		err_intune(rs, s, rq, 400, "BadRequest", "Compliance policy "
-		    "must have one and only one block scheduled action");
+	if (c == COLL_COMPLIANCE && one_block_action(s, rq, rs,
+	    cJSON_GetObjectItemCaseSensitive(body,
+	    "scheduledActionsForRule")) != 0)
 		return -1;
-	}
-	if (c != COLL_CONFPOL)
-		return 0;
-	for (i = 0; required[i] != NULL; i++) {
-		if (data_str(body, required[i]) == NULL) {
+	for (k = f->required; *k != NULL; k++) {
+		if (data_str(body, *k) == NULL) {
 			err_intunef(rs, s, rq, 400, "ModelValidationFailure",
-			    "Property '%s' is required to create a settings "
-			    "catalog policy.", required[i]);
+			    "Property '%s' is required to create a %s entity.",
+			    *k, f->name);
 			return -1;
 		}
 	}
-	return 0;
+	return strict_values(s, rq, rs, t, body, c);
+}
+
+/* A navigation list the entity must have, numbered as the server does. */
+static void
+fresh_navs(cJSON *body, enum coll c)
+{
+	const struct family *f = family_of(c);
+	const char *const *k;
+	cJSON *v;
+
+	for (k = f->navs; *k != NULL; k++) {
+		v = cJSON_GetObjectItemCaseSensitive(body, *k);
+		if (!cJSON_IsArray(v))
+			data_set(body, *k, cJSON_CreateArray());
+	}
+	if (c == COLL_CONFPOL) {
+		data_number_settings(cJSON_GetObjectItemCaseSensitive(body,
+		    "settings"));
+		cJSON_AddNullToObject(body, "creationSource");
+	}
+	if (c == COLL_COMPLIANCE)
+		data_number_actions(body);
+	if (c == COLL_SCOPETAGS)
+		data_set(body, "isBuiltIn", cJSON_CreateFalse());
 }
 
 static void
 policy_create(struct server *s, const struct req *rq, struct resp *rs,
     const struct tenant *t, enum coll c)
 {
-	cJSON *body = body_object(rq, rs), *settings;
-	struct expand x = {c, false, true, true};
-	char ctx[80];
+	cJSON *body = intune_body(rq, rs);
+	struct expand x = expand_created(t, c);
 
 	if (body == NULL)
 		return;
-	if (strict(s, rq, rs, body, c, WRITE_POST) != 0 ||
-	    create_rules(s, rq, rs, body, c) != 0) {
+	if (intune_strict(s, rq, rs, body, c, WRITE_POST) != 0 ||
+	    create_rules(s, rq, rs, t, body, c) != 0) {
 		cJSON_Delete(body);
 		return;
 	}
-	cJSON_AddArrayToObject(body, "assignments");
-	if (c == COLL_CONFPOL) {
-		settings = cJSON_GetObjectItemCaseSensitive(body, "settings");
-		if (!cJSON_IsArray(settings)) {
-			cJSON_DeleteItemFromObjectCaseSensitive(body,
-			    "settings");
-			settings = cJSON_AddArrayToObject(body, "settings");
-		}
-		data_number_settings(settings);
-		cJSON_AddNullToObject(body, "creationSource");
-	}
-	data_stamp_new(body);
+	fresh_navs(body, c);
+	if (c == COLL_DEVCONF)
+		data_seal_oma(t, body);
+	data_stamp_new(t, body, c);
 	cJSON_AddItemToArray(t->coll[c], body);
-	snprintf(ctx, sizeof(ctx), "deviceManagement/%s/$entity",
-	    coll_name(c));
-	resp_json(rs, 201, paging_entity(s, rq, project_policy(body, rq, &x),
-	    ctx));
+	entity_respond(s, rq, rs, project_policy(body, rq, &x), c, 201);
 }
 
-/* PATCH and PUT may not change what a policy is. */
+/* PATCH and PUT may not change what an entity is. */
 static int
 keeps_identity(const struct server *s, const struct req *rq,
-    struct resp *rs, const cJSON *item, const cJSON *body)
+    struct resp *rs, const cJSON *item, const cJSON *body, enum coll c)
 {
-	static const char *const fixed[] = {"platforms", "technologies",
-	    NULL};
+	const struct family *f = family_of(c);
 	const char *type = data_str(body, "@odata.type");
+	const char *const *k;
 	const char *v;
-	size_t i;
 
 	if (type != NULL && !str_ieq(type, data_str(item, "@odata.type"))) {
 		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "The "
@@ -304,46 +377,55 @@ keeps_identity(const struct server *s, const struct req *rq,
 		    data_str(item, "@odata.type"));
 		return -1;
 	}
-	for (i = 0; fixed[i] != NULL; i++) {
-		v = data_str(body, fixed[i]);
-		if (cJSON_GetObjectItemCaseSensitive(body, fixed[i]) != NULL &&
-		    (v == NULL || !str_ieq(v, data_str(item, fixed[i])))) {
-			err_intune(rs, s, rq, 400, "BadRequest", "Platform, "
-			    "PolicyType, and CreationSource cannot be changed "
-			    "once created.");
+	for (k = f->fixed; *k != NULL; k++) {
+		v = data_str(body, *k);
+		if (cJSON_GetObjectItemCaseSensitive(body, *k) != NULL &&
+		    (v == NULL || !str_ieq(v, data_str(item, *k)))) {
+			err_intune(rs, s, rq, 400, "BadRequest", f->fixed_msg);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static void
-merge_into(cJSON *item, const cJSON *body)
+/* The built-in scope tag "0" cannot be changed or deleted. */
+static int
+changeable(const struct server *s, const struct req *rq, struct resp *rs,
+    const cJSON *item, enum coll c)
+{
+	if (c != COLL_SCOPETAGS || !cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(item, "isBuiltIn")))
+		return 0;
+	err_intune(rs, s, rq, 400, "BadRequest", "The built-in scope tag "
+	    "'Default' cannot be changed or deleted.");
+	return -1;
+}
+
+void
+intune_merge(cJSON *item, const cJSON *body)
 {
 	const cJSON *e;
 
-	cJSON_ArrayForEach(e, body) {
-		if (cJSON_GetObjectItemCaseSensitive(item, e->string) != NULL)
-			cJSON_ReplaceItemInObjectCaseSensitive(item, e->string,
-			    cJSON_Duplicate(e, 1));
-		else
-			cJSON_AddItemToObject(item, e->string,
-			    cJSON_Duplicate(e, 1));
-	}
+	cJSON_ArrayForEach(e, body)
+		data_set(item, e->string, cJSON_Duplicate(e, 1));
 }
 
 static void
 policy_patch(const struct server *s, const struct req *rq, struct resp *rs,
-    cJSON *item, enum coll c)
+    const struct tenant *t, cJSON *item, enum coll c)
 {
-	cJSON *body = body_object(rq, rs);
+	cJSON *body = intune_body(rq, rs);
 
 	if (body == NULL)
 		return;
-	if (strict(s, rq, rs, body, c, WRITE_PATCH) == 0 &&
-	    keeps_identity(s, rq, rs, item, body) == 0) {
-		merge_into(item, body);
-		data_stamp_update(item);
+	if (intune_strict(s, rq, rs, body, c, WRITE_PATCH) == 0 &&
+	    keeps_identity(s, rq, rs, item, body, c) == 0 &&
+	    changeable(s, rq, rs, item, c) == 0 &&
+	    strict_values(s, rq, rs, t, body, c) == 0) {
+		intune_merge(item, body);
+		if (c == COLL_DEVCONF)
+			data_seal_oma(t, item);
+		data_stamp_update(item, c);
 		resp_empty(rs, 204);
 	}
 	cJSON_Delete(body);
@@ -358,13 +440,14 @@ policy_put(const struct server *s, const struct req *rq, struct resp *rs,
 	static const char *const keep[] = {"id", "createdDateTime",
 	    "lastModifiedDateTime", "version", "creationSource", "platforms",
 	    "technologies", "assignments", NULL};
-	cJSON *body = body_object(rq, rs), *v;
+	cJSON *body = intune_body(rq, rs), *v;
 	size_t i;
 
 	if (body == NULL)
 		return;
-	if (strict(s, rq, rs, body, COLL_CONFPOL, WRITE_PUT) != 0 ||
-	    keeps_identity(s, rq, rs, item, body) != 0) {
+	if (intune_strict(s, rq, rs, body, COLL_CONFPOL, WRITE_PUT) != 0 ||
+	    keeps_identity(s, rq, rs, item, body, COLL_CONFPOL) != 0 ||
+	    strict_values(s, rq, rs, t, body, COLL_CONFPOL) != 0) {
 		cJSON_Delete(body);
 		return;
 	}
@@ -374,32 +457,39 @@ policy_put(const struct server *s, const struct req *rq, struct resp *rs,
 		if (v != NULL)
 			cJSON_AddItemToObject(body, keep[i], v);
 	}
-	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "settings"))) {
-		cJSON_DeleteItemFromObjectCaseSensitive(body, "settings");
-		cJSON_AddArrayToObject(body, "settings");
-	}
+	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "settings")))
+		data_set(body, "settings", cJSON_CreateArray());
 	data_number_settings(cJSON_GetObjectItemCaseSensitive(body,
 	    "settings"));
-	data_stamp_update(body);
+	data_stamp_update(body, COLL_CONFPOL);
 	cJSON_ReplaceItemViaPointer(t->coll[COLL_CONFPOL], item, body);
 	resp_empty(rs, 204);
 }
 
-/* ---- assignments and settings ---------------------------------------- */
+/* ---- navigation lists and actions ------------------------------------ */
+
+static enum pager
+nav_pager(const char *nav)
+{
+	if (strcmp(nav, "settings") == 0)
+		return PAGE_SETTINGS;
+	if (strcmp(nav, "presentations") == 0)
+		return PAGE_PRESENTATIONS;
+	return PAGE_ASSIGNMENTS;
+}
 
 static void
 sub_list(struct server *s, const struct req *rq, struct resp *rs,
     const struct tenant *t, const cJSON *item, enum coll c,
     const char *sub)
 {
-	enum pager kind = strcmp(sub, "settings") == 0 ? PAGE_SETTINGS :
-	    PAGE_ASSIGNMENTS;
 	cJSON **items = NULL;
 	struct page pg;
 	char ctx[200];
 	size_t n;
 
-	if (paging_begin(s, rq, rs, t, kind, "BadRequest", &pg) != 0)
+	if (paging_begin(s, rq, rs, t, nav_pager(sub), "BadRequest",
+	    &pg) != 0)
 		return;
 	n = paging_collect(cJSON_GetObjectItemCaseSensitive(item, sub), NULL,
 	    NULL, &items);
@@ -417,38 +507,117 @@ sub_get(const struct server *s, const struct req *rq, struct resp *rs,
 	    id);
 
 	if (e == NULL) {
-		not_found(rs, s, rq, strcmp(sub, "settings") == 0 ? "setting" :
-		    "assignment", id);
+		intune_not_found(rs, s, rq, sub, id);
 		return;
 	}
 	resp_json(rs, 200, cJSON_Duplicate(e, 1));
 }
 
-/* POST /assign replaces the whole set; [] clears it. */
+/* POST /assign replaces the whole set; [] clears it.  Scripts take
+ * their own key and answer 204 (A2). */
 static void
 policy_assign(const struct server *s, const struct req *rq,
     struct resp *rs, const struct tenant *t, cJSON *item, enum coll c)
 {
-	cJSON *body = body_object(rq, rs), *list, *doc;
+	const struct family *f = family_of(c);
+	cJSON *body = intune_body(rq, rs), *list, *doc;
 	char *ctx;
 
 	if (body == NULL)
 		return;
-	list = cJSON_GetObjectItemCaseSensitive(body, "assignments");
-	if (strict_assign(s, rq, rs, t, list) == 0) {
-		cJSON_ReplaceItemInObjectCaseSensitive(item, "assignments",
-		    cJSON_Duplicate(list, 1));
+	list = cJSON_GetObjectItemCaseSensitive(body, f->assign_key);
+	if (strict_assign(s, rq, rs, t, list, f->assign_key) == 0) {
+		data_set(item, "assignments", cJSON_Duplicate(list, 1));
 		data_fix_assignments(item, c);
-		doc = cJSON_CreateObject();
-		ctx = paging_context(s, rq, "Collection(microsoft.graph."
-		    "deviceAndAppManagementAssignment)");
-		cJSON_AddStringToObject(doc, "@odata.context", ctx);
-		free(ctx);
-		cJSON_AddItemToObject(doc, "value", cJSON_Duplicate(
-		    cJSON_GetObjectItemCaseSensitive(item, "assignments"), 1));
-		resp_json(rs, 200, doc);
+		if (f->assign_status == 204) {
+			resp_empty(rs, 204);
+		} else {
+			doc = cJSON_CreateObject();
+			ctx = paging_context(s, rq, "Collection(microsoft."
+			    "graph.deviceAndAppManagementAssignment)");
+			cJSON_AddStringToObject(doc, "@odata.context", ctx);
+			free(ctx);
+			cJSON_AddItemToObject(doc, "value", cJSON_Duplicate(
+			    cJSON_GetObjectItemCaseSensitive(item,
+			    "assignments"), 1));
+			resp_json(rs, 200, doc);
+		}
 	}
 	cJSON_Delete(body);
+}
+
+/* POST .../scheduleActionsForRules replaces a compliance policy's
+ * scheduled actions (A3); 204. */
+static void
+schedule_actions(const struct server *s, const struct req *rq,
+    struct resp *rs, cJSON *item)
+{
+	cJSON *body = intune_body(rq, rs), *rules, *check;
+
+	if (body == NULL)
+		return;
+	rules = cJSON_GetObjectItemCaseSensitive(body,
+	    "deviceComplianceScheduledActionForRules");
+	check = cJSON_CreateObject();
+	if (cJSON_IsArray(rules))
+		cJSON_AddItemReferenceToObject(check,
+		    "scheduledActionsForRule", rules);
+	if (!cJSON_IsArray(rules)) {
+		err_intune(rs, s, rq, 400, "ModelValidationFailure", "The body "
+		    "must be {\"deviceComplianceScheduledActionForRules\":"
+		    "[...]}.");
+	} else if (intune_strict(s, rq, rs, check, COLL_COMPLIANCE,
+	    WRITE_POST) == 0 && one_block_action(s, rq, rs, rules) == 0) {
+		data_set(item, "scheduledActionsForRule",
+		    cJSON_Duplicate(rules, 1));
+		data_number_actions(item);
+		data_stamp_update(item, COLL_COMPLIANCE);
+		resp_empty(rs, 204);
+	}
+	cJSON_Delete(check);
+	cJSON_Delete(body);
+}
+
+#define DECRYPT_FN	"getOmaSettingPlainTextValue"
+#define DECRYPT_ARG	DECRYPT_FN "(secretReferenceValueId='"
+
+/* GET .../{id}/getOmaSettingPlainTextValue(secretReferenceValueId='r'):
+ * the plain value of one of this profile's encrypted OMA settings. */
+static void
+oma_plain_value(const struct server *s, const struct req *rq,
+    struct resp *rs, const struct tenant *t, const cJSON *item,
+    const char *seg)
+{
+	size_t n = strlen(DECRYPT_ARG), len = strlen(seg);
+	const cJSON *e, *plain = NULL;
+	char *ref, *ctx;
+	cJSON *doc;
+
+	if (strncmp(seg, DECRYPT_ARG, n) != 0 || len < n + 2 ||
+	    strcmp(seg + len - 2, "')") != 0) {
+		err_graphf(rs, rq, 400, "BadRequest", "The function %s needs "
+		    "exactly one argument: %s<id>').", DECRYPT_FN,
+		    DECRYPT_ARG);
+		return;
+	}
+	ref = xstrndup(seg + n, len - n - 2);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(item,
+	    "omaSettings")) {
+		if (str_ieq(data_str(e, "secretReferenceValueId"), ref))
+			plain = cJSON_GetObjectItemCaseSensitive(t->secrets,
+			    data_str(e, "secretReferenceValueId"));
+	}
+	if (plain == NULL) {
+		intune_not_found(rs, s, rq, "encrypted OMA setting", ref);
+	} else {
+		doc = cJSON_CreateObject();
+		ctx = paging_context(s, rq, "Edm.String");
+		cJSON_AddStringToObject(doc, "@odata.context", ctx);
+		free(ctx);
+		cJSON_AddStringToObject(doc, "value", plain->valuestring);
+		resp_json(rs, 200, doc);
+	}
+	free(ref);
 }
 
 /* ---- dispatch -------------------------------------------------------- */
@@ -464,16 +633,48 @@ one_item(struct server *s, struct req *rq, struct resp *rs,
     const struct tenant *t, enum coll c, cJSON *item)
 {
 	if (is(rq, "GET"))
-		policy_get(s, rq, rs, item, c);
+		policy_get(s, rq, rs, t, item, c);
 	else if (is(rq, "PATCH"))
-		policy_patch(s, rq, rs, item, c);
+		policy_patch(s, rq, rs, t, item, c);
 	else if (is(rq, "PUT") && c == COLL_CONFPOL)
 		policy_put(s, rq, rs, t, item);
-	else if (is(rq, "DELETE")) {
+	else if (is(rq, "DELETE") && changeable(s, rq, rs, item, c) == 0) {
 		cJSON_DeleteItemFromArray(t->coll[c], data_index(t->coll[c],
 		    item));
 		resp_empty(rs, 204);
-	} else
+	} else if (!is(rq, "DELETE"))
+		route_no_route(rs, s, rq);
+}
+
+/* The actions and functions bound to one entity of family c. */
+static bool
+is_action(enum coll c, const char *sub)
+{
+	const struct family *f = family_of(c);
+
+	return (f->assignable && strcmp(sub, "assign") == 0) ||
+	    (c == COLL_COMPLIANCE && strcmp(sub,
+	    "scheduleActionsForRules") == 0) ||
+	    (c == COLL_DEVCONF && strncmp(sub, DECRYPT_FN "(",
+	    strlen(DECRYPT_FN) + 1) == 0) ||
+	    (c == COLL_GPCONF && strcmp(sub, "updateDefinitionValues") == 0);
+}
+
+static void
+action_route(struct server *s, struct req *rq, struct resp *rs,
+    const struct tenant *t, enum coll c, cJSON *item, const char *sub)
+{
+	bool get = is(rq, "GET");
+
+	if (c == COLL_DEVCONF && get && strcmp(sub, "assign") != 0)
+		oma_plain_value(s, rq, rs, t, item, sub);
+	else if (get)
+		route_no_route(rs, s, rq);
+	else if (strcmp(sub, "assign") == 0 && is(rq, "POST"))
+		policy_assign(s, rq, rs, t, item, c);
+	else if (c == COLL_COMPLIANCE && is(rq, "POST"))
+		schedule_actions(s, rq, rs, item);
+	else
 		route_no_route(rs, s, rq);
 }
 
@@ -481,64 +682,68 @@ static void
 item_route(struct server *s, struct req *rq, struct resp *rs,
     const struct tenant *t, enum coll c, char **seg, size_t n)
 {
+	const struct family *f = family_of(c);
 	cJSON *item = data_find(t->coll[c], seg[2]);
 	const char *sub = n > 3 ? seg[3] : "";
-	bool settings = c == COLL_CONFPOL && strcmp(sub, "settings") == 0;
-	bool assignments = strcmp(sub, "assignments") == 0;
+	bool nav = n > 3 && has_nav(f, sub);
 
-	if (n > 3 && !settings && !assignments && strcmp(sub, "assign") != 0) {
+	if (n > 3 && !nav && !is_action(c, sub)) {
 		err_segment(rs, rq, seg[3]);
 		return;
 	}
 	if (item == NULL) {
-		not_found(rs, s, rq, coll_name(c), seg[2]);
+		intune_not_found(rs, s, rq, coll_name(c), seg[2]);
 		return;
 	}
-	if (n == 3)
+	if (c == COLL_GPCONF && (strcmp(sub, "definitionValues") == 0 ||
+	    strcmp(sub, "updateDefinitionValues") == 0))
+		gpo_route(s, rq, rs, t, item, seg + 3, n - 3);
+	else if (n == 3)
 		one_item(s, rq, rs, t, c, item);
-	else if (n == 4 && (settings || assignments) && is(rq, "GET"))
-		sub_list(s, rq, rs, t, item, c, seg[3]);
-	else if (n == 5 && (settings || assignments) && is(rq, "GET"))
-		sub_get(s, rq, rs, item, seg[3], seg[4]);
-	else if (n == 4 && strcmp(sub, "assign") == 0 && is(rq, "POST"))
-		policy_assign(s, rq, rs, t, item, c);
+	else if (n > 5)
+		err_segment(rs, rq, seg[5]);
+	else if (nav && n == 4 && is(rq, "GET"))
+		sub_list(s, rq, rs, t, item, c, sub);
+	else if (nav && n == 5 && is(rq, "GET"))
+		sub_get(s, rq, rs, item, sub, seg[4]);
+	else if (!nav && n == 4)
+		action_route(s, rq, rs, t, c, item, sub);
 	else
 		route_no_route(rs, s, rq);
 }
 
-static int
-coll_lookup(const char *name, enum coll *c)
+/* "A, B" of a NULL-terminated list, for the 403 message. */
+static void
+grant_names(const char *const *list, char *out, size_t len)
 {
-	int i;
+	size_t used = 0;
 
-	for (i = 0; i < COLL_N; i++) {
-		if (strcmp(name, coll_name((enum coll)i)) == 0) {
-			*c = (enum coll)i;
-			return 0;
-		}
-	}
-	return -1;
+	out[0] = '\0';
+	for (; *list != NULL && used < len; list++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s",
+		    used > 0 ? ", " : "", *list);
 }
 
-/* Permission (403) and write throttling (429).  0 to go on. */
+/* Permission (403) and write throttling (429).  0 to go on.  Reading
+ * an encrypted value needs the write permission (A1). */
 static int
 admit(struct server *s, const struct req *rq, struct resp *rs,
-    const struct token *t)
+    const struct token *t, enum coll c, bool decrypt)
 {
+	const struct family *f = family_of(c);
 	bool write = !is(rq, "GET");
-	char num[24];
+	const char *const *need = write || decrypt ? f->write : f->read;
+	char num[24], names[200];
 	long wait_s;
 
-	if (!auth_has_any(t, write ? write_grants : read_grants)) {
+	if (!auth_has_any(t, need)) {
+		grant_names(need, names, sizeof(names));
 		err_intunef(rs, s, rq, 403, "Forbidden", "Application is not "
 		    "authorized to perform this operation. Application must "
-		    "have one of the following scopes: %s",
-		    write ? "DeviceManagementConfiguration.ReadWrite.All" :
-		    "DeviceManagementConfiguration.Read.All, "
-		    "DeviceManagementConfiguration.ReadWrite.All");
+		    "have one of the following scopes: %s", names);
 		return -1;
 	}
-	if (write && throttle_take(s, t, &wait_s) != 0) {
+	if (write && throttle_take(s, t, f->name, &wait_s) != 0) {
 		err_graph(rs, rq, 429, "TooManyRequests", "Too many requests.");
 		snprintf(num, sizeof(num), "%ld", wait_s);
 		resp_header(rs, "Retry-After", num);
@@ -551,29 +756,33 @@ void
 intune_route(struct server *s, struct req *rq, struct resp *rs,
     const struct token *t, const char *ver, char **seg, size_t n)
 {
+	const struct tenant *ten = (struct tenant *)t->tenant;
+	const struct family *f;
 	enum coll c;
 
 	if (n < 2) {
 		route_no_route(rs, s, rq);
 		return;
 	}
-	if (coll_lookup(seg[1], &c) != 0 ||
-	    (c == COLL_CONFPOL && strcmp(ver, "beta") != 0)) {
+	if (family_lookup(seg[1], &c) != 0 ||
+	    (family_of(c)->beta_only && strcmp(ver, "beta") != 0)) {
 		err_segment(rs, rq, seg[1]);
 		return;
 	}
-	if (n > 5) {
-		err_segment(rs, rq, seg[5]);
+	f = family_of(c);
+	if (f->read_only && !is(rq, "GET")) {
+		route_no_route(rs, s, rq);
 		return;
 	}
-	if (admit(s, rq, rs, t) != 0)
+	if (admit(s, rq, rs, t, c, c == COLL_DEVCONF && n == 4 &&
+	    strncmp(seg[3], DECRYPT_FN, strlen(DECRYPT_FN)) == 0) != 0)
 		return;
 	if (n == 2 && is(rq, "GET"))
-		policy_list(s, rq, rs, t->tenant, c);
+		policy_list(s, rq, rs, ten, c);
 	else if (n == 2 && is(rq, "POST"))
-		policy_create(s, rq, rs, t->tenant, c);
+		policy_create(s, rq, rs, ten, c);
 	else if (n == 2)
 		route_no_route(rs, s, rq);
 	else
-		item_route(s, rq, rs, t->tenant, c, seg, n);
+		item_route(s, rq, rs, ten, c, seg, n);
 }

@@ -207,8 +207,10 @@ paging_select(cJSON *obj, const struct req *rq)
 		/* The derived type and expanded navigation properties stay,
 		 * as in Graph. */
 		if (strcmp(e->string, "@odata.type") == 0 ||
-		    in_list("assignments,settings,scheduledActionsForRule",
-		    e->string) || in_list(sel, e->string))
+		    in_list("assignments,settings,scheduledActionsForRule,"
+		    "definitionValues,presentationValues,definition,"
+		    "presentation,presentations", e->string) ||
+		    in_list(sel, e->string))
 			continue;
 		cJSON_Delete(cJSON_DetachItemViaPointer(obj, e));
 	}

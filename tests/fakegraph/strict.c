@@ -24,6 +24,8 @@ static const char *const target_types[] = {
 	NULL
 };
 
+#define NO_FILTER	"00000000-0000-0000-0000-000000000000"
+
 static bool
 listed(const char *const *list, const char *name)
 {
@@ -73,13 +75,14 @@ check_nested(const cJSON *v, const char *path, char *prop, size_t proplen,
 	return 0;
 }
 
-/* Element ids of a server-numbered list (settings, scheduled actions). */
+/* Element ids of a server-numbered list (settings, scheduled actions
+ * and their configurations). */
 static int
-check_element_ids(const cJSON *body, const char *list, char *prop,
-    size_t proplen, const char **why)
+check_element_ids(const cJSON *body, const char *list, const char *inner,
+    char *prop, size_t proplen, const char **why)
 {
-	const cJSON *e;
-	int i = 0;
+	const cJSON *e, *in, *inner_list;
+	int i = 0, j;
 
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(body, list)) {
 		if (cJSON_GetObjectItemCaseSensitive(e, "id") != NULL) {
@@ -87,28 +90,56 @@ check_element_ids(const cJSON *body, const char *list, char *prop,
 			*why = "is assigned by the server";
 			return -1;
 		}
+		j = 0;
+		inner_list = inner != NULL ?
+		    cJSON_GetObjectItemCaseSensitive(e, inner) : NULL;
+		cJSON_ArrayForEach(in, inner_list) {
+			if (cJSON_GetObjectItemCaseSensitive(in, "id") != NULL) {
+				snprintf(prop, proplen, "%s[%d].%s[%d].id",
+				    list, i, inner, j);
+				*why = "is assigned by the server";
+				return -1;
+			}
+			j++;
+		}
 		i++;
 	}
 	return 0;
 }
 
+/* Navigation properties a write may not carry. */
+static const char *
+nav_problem(const char *name, enum coll c, enum write_kind w)
+{
+	if (strcmp(name, "assignments") == 0)
+		return "is a navigation property; write assignments with "
+		    "POST .../assign";
+	if (strcmp(name, "settings") == 0 && w == WRITE_PATCH)
+		return "cannot be PATCHed (Cannot PATCH navigation property "
+		    "'settings'); PUT the whole policy instead";
+	if (strcmp(name, "scheduledActionsForRule") == 0 &&
+	    c == COLL_COMPLIANCE && w == WRITE_PATCH)
+		return "cannot be PATCHed; use POST .../scheduleActionsForRules";
+	if (strcmp(name, "definitionValues") == 0 && c == COLL_GPCONF)
+		return "is a navigation property; create the configuration "
+		    "first, then POST .../definitionValues or "
+		    ".../updateDefinitionValues";
+	return NULL;
+}
+
 static int
 check_top(const cJSON *e, enum coll c, enum write_kind w, const char **why)
 {
-	if (listed(server_owned, e->string))
+	const char *nav = nav_problem(e->string, c, w);
+
+	if (listed(server_owned, e->string) ||
+	    listed(family_of(c)->owned, e->string))
 		*why = "is read-only: the server sets it";
 	else if (strcmp(e->string, "supportsScopeTags") == 0 &&
 	    cJSON_IsTrue(e))
 		*why = "true is rejected on write; send false or leave it out";
-	else if (strcmp(e->string, "assignments") == 0)
-		*why = "is a navigation property; write assignments with "
-		    "POST .../assign";
-	else if (strcmp(e->string, "settings") == 0 && w == WRITE_PATCH)
-		*why = "cannot be PATCHed (Cannot PATCH navigation property "
-		    "'settings'); PUT the whole policy instead";
-	else if (strcmp(e->string, "scheduledActionsForRule") == 0 &&
-	    c == COLL_COMPLIANCE && w == WRITE_PATCH)
-		*why = "cannot be PATCHed; use POST .../scheduleActionsForRules";
+	else if (nav != NULL)
+		*why = nav;
 	else
 		return 0;
 	return -1;
@@ -126,11 +157,89 @@ strict_check(const cJSON *body, enum coll c, enum write_kind w, char *prop,
 			return -1;
 		}
 	}
-	if (check_element_ids(body, "settings", prop, proplen, why) != 0 ||
-	    check_element_ids(body, "scheduledActionsForRule", prop, proplen,
-	    why) != 0)
+	if (check_element_ids(body, "settings", NULL, prop, proplen,
+	    why) != 0 || check_element_ids(body, "scheduledActionsForRule",
+	    "scheduledActionConfigurations", prop, proplen, why) != 0)
 		return -1;
 	return check_nested(body, "", prop, proplen, why);
+}
+
+int
+strict_nested(const struct server *s, const struct req *rq,
+    struct resp *rs, const cJSON *v, const char *path)
+{
+	const char *why = "";
+	char prop[256];
+
+	if (check_nested(v, path, prop, sizeof(prop), &why) == 0)
+		return 0;
+	err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
+	    "property '%s': it %s.", prop, why);
+	return -1;
+}
+
+/* Standard base64 with padding, as Edm.Binary takes it. */
+static bool
+is_base64(const char *v)
+{
+	size_t n = strlen(v), i, pad = 0;
+
+	if (n == 0 || n % 4 != 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (v[i] == '=' && i >= n - 2)
+			pad++;
+		else if (pad > 0 || (strchr("+/", v[i]) == NULL &&
+		    !(v[i] >= 'A' && v[i] <= 'Z') &&
+		    !(v[i] >= 'a' && v[i] <= 'z') &&
+		    !(v[i] >= '0' && v[i] <= '9')))
+			return false;
+	}
+	return true;
+}
+
+static int
+script_values(const struct server *s, const struct req *rq,
+    struct resp *rs, const cJSON *body)
+{
+	static const char *const accounts[] = {"system", "user", NULL};
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(body,
+	    "scriptContent");
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(body,
+	    "runAsAccount");
+
+	if (content != NULL && (!cJSON_IsString(content) ||
+	    !is_base64(content->valuestring))) {
+		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Cannot "
+		    "convert the literal '%.40s' to the expected type "
+		    "'Edm.Binary': scriptContent must be base64.",
+		    cJSON_IsString(content) ? content->valuestring : "");
+		return -1;
+	}
+	if (run != NULL && (!cJSON_IsString(run) ||
+	    !listed(accounts, run->valuestring))) {
+		err_intune(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
+		    "property 'runAsAccount': it must be system or user.");
+		return -1;
+	}
+	return 0;
+}
+
+int
+strict_values(const struct server *s, const struct req *rq,
+    struct resp *rs, const struct tenant *t, const cJSON *body,
+    enum coll c)
+{
+	char prop[64];
+
+	/* Stricter than Graph: an unmapped scope tag is a test bug. */
+	if (data_check_scope_tags(t, body, prop, sizeof(prop)) != 0) {
+		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
+		    "property '%s': it names a scope tag that does not exist "
+		    "in this tenant.", prop);
+		return -1;
+	}
+	return c == COLL_SCRIPTS ? script_values(s, rq, rs, body) : 0;
 }
 
 int
@@ -192,6 +301,11 @@ target_problem(const struct tenant *ten, const cJSON *t)
 		    "is not none, include or exclude";
 	if (fid != NULL && !cJSON_IsNull(fid) && !cJSON_IsString(fid))
 		return "has a non-string deviceAndAppManagementAssignmentFilterId";
+	/* Stricter than Graph, as for groups: the zero GUID means none. */
+	if (cJSON_IsString(fid) && strcmp(fid->valuestring, NO_FILTER) != 0 &&
+	    data_find(ten->coll[COLL_FILTERS], fid->valuestring) == NULL)
+		return "names a deviceAndAppManagementAssignmentFilterId that "
+		    "is not an assignment filter of the tenant";
 	if (strstr(type, "GroupAssignmentTarget") != NULL ||
 	    strstr(type, "groupAssignmentTarget") != NULL) {
 		if (gid == NULL)
@@ -208,15 +322,16 @@ target_problem(const struct tenant *ten, const cJSON *t)
 
 int
 strict_assign(const struct server *s, const struct req *rq,
-    struct resp *rs, const struct tenant *t, const cJSON *list)
+    struct resp *rs, const struct tenant *t, const cJSON *list,
+    const char *key)
 {
 	const char *problem;
 	const cJSON *a;
 	int i = 0;
 
 	if (!cJSON_IsArray(list)) {
-		err_intune(rs, s, rq, 400, "ModelValidationFailure", "The body "
-		    "must be {\"assignments\":[...]}.");
+		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "The body "
+		    "must be {\"%s\":[...]}.", key);
 		return -1;
 	}
 	cJSON_ArrayForEach(a, list) {
@@ -225,7 +340,7 @@ strict_assign(const struct server *s, const struct req *rq,
 		    "is not an object";
 		if (problem != NULL) {
 			err_intunef(rs, s, rq, 400, "ModelValidationFailure",
-			    "assignments[%d] %s.", i, problem);
+			    "%s[%d] %s.", key, i, problem);
 			return -1;
 		}
 		i++;

@@ -1,7 +1,7 @@
 /*
  * throttle - write throttling (S8): a token bucket per (tenant, app or
- * user) holding throttle.writes_per_window tokens that refill evenly
- * over throttle.window_s seconds.  A write without a token gets 429 and
+ * user, Intune family) holding throttle.writes_per_window tokens that
+ * refill evenly over throttle.window_s seconds.  A write without a token gets 429 and
  * Retry-After: the whole seconds until the next token, so a client that
  * waits exactly that long succeeds.  Rejected writes take no token.
  */
@@ -29,7 +29,8 @@ bucket_get(struct server *s, const char *key, int64_t now)
 }
 
 int
-throttle_take(struct server *s, const struct token *t, long *retry_after_s)
+throttle_take(struct server *s, const struct token *t, const char *family,
+    long *retry_after_s)
 {
 	int64_t now = server_now_ms(s);
 	double cap = (double)s->throttle_writes;
@@ -41,7 +42,7 @@ throttle_take(struct server *s, const struct token *t, long *retry_after_s)
 
 	if (s->throttle_writes <= 0)
 		return 0;
-	buf_addf(&key, "%s|%s", t->tenant->id, t->subject);
+	buf_addf(&key, "%s|%s|%s", t->tenant->id, t->subject, family);
 	b = bucket_get(s, key.p, now);
 	free(key.p);
 	if (now > b->last_ms) {
