@@ -515,6 +515,11 @@ int	 strict_assign(const struct server *s, const struct req *rq,
 int	 strict_values(const struct server *s, const struct req *rq,
 	    struct resp *rs, const struct tenant *t, const cJSON *body,
 	    enum coll c);
+/* The scheduled action rules of body[key] (a compliance POST or
+ * scheduleActionsForRules): rule names, action types, no ids.  Returns 0,
+ * or -1 with rs filled. */
+int	 strict_actions(const struct server *s, const struct req *rq,
+	    struct resp *rs, const cJSON *body, const char *key);
 /* check_nested alone: annotations and secret references anywhere in v
  * (path names v in the message).  0, or -1 with rs filled. */
 int	 strict_nested(const struct server *s, const struct req *rq,

@@ -416,6 +416,10 @@ update_value(const struct tenant *t, cJSON *stored, const cJSON *upd,
 	join(prop, sizeof(prop), path, "enabled");
 	if (en != NULL && !cJSON_IsBool(en))
 		return bad(pb, prop, "must be true or false");
+	join(prop, sizeof(prop), path, "configurationType");
+	if (cJSON_GetObjectItemCaseSensitive(upd, "configurationType") !=
+	    NULL && data_str(upd, "configurationType") == NULL)
+		return bad(pb, prop, "must be a string (policy or preference)");
 	join(prop, sizeof(prop), path, DEF_BIND);
 	if (cJSON_GetObjectItemCaseSensitive(upd, DEF_BIND) != NULL ||
 	    cJSON_GetObjectItemCaseSensitive(upd, "definition") != NULL)
@@ -703,7 +707,9 @@ value_sub(struct server *s, struct req *rq, struct resp *rs,
 	    false};
 	const cJSON *def = value_definition(t, dv), *pv;
 
-	if (strcmp(seg[2], "definition") == 0 && n == 3 && def != NULL)
+	if (strcmp(seg[2], "definition") == 0 && n == 3 && def == NULL)
+		intune_not_found(rs, s, rq, "groupPolicyDefinition", "");
+	else if (strcmp(seg[2], "definition") == 0 && n == 3)
 		resp_json(rs, 200, paging_entity(s, rq, project_definition(def,
 		    intune_expand_has(rq, "presentations")),
 		    "deviceManagement/groupPolicyDefinitions/$entity"));

@@ -70,17 +70,25 @@ has_nav(const struct family *f, const char *name)
 }
 
 static struct expand
-expand_of(const struct req *rq, const struct tenant *t, enum coll c,
-    bool list)
+expand_init(const struct tenant *t, enum coll c, bool list)
 {
-	const struct family *f = family_of(c);
 	struct expand x;
-	size_t i;
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	x.t = t;
 	x.list = list;
+	return x;
+}
+
+static struct expand
+expand_of(const struct req *rq, const struct tenant *t, enum coll c,
+    bool list)
+{
+	const struct family *f = family_of(c);
+	struct expand x = expand_init(t, c, list);
+	size_t i;
+
 	for (i = 0; f->navs[i] != NULL && i < MAX_NAVS; i++)
 		x.nav[i] = intune_expand_has(rq, f->navs[i]);
 	/* Scope tags and filters answer an expanded assignments with an
@@ -90,20 +98,19 @@ expand_of(const struct req *rq, const struct tenant *t, enum coll c,
 	return x;
 }
 
-/* Every navigation property expanded except assignments: what a
- * create returns. */
+/* What a create returns: the settings and scheduled actions it was
+ * created with, but neither assignments nor definition values, which
+ * are written separately. */
 static struct expand
 expand_created(const struct tenant *t, enum coll c)
 {
 	const struct family *f = family_of(c);
-	struct expand x;
+	struct expand x = expand_init(t, c, false);
 	size_t i;
 
-	memset(&x, 0, sizeof(x));
-	x.c = c;
-	x.t = t;
 	for (i = 0; f->navs[i] != NULL && i < MAX_NAVS; i++)
-		x.nav[i] = strcmp(f->navs[i], "assignments") != 0;
+		x.nav[i] = strcmp(f->navs[i], "assignments") != 0 &&
+		    strcmp(f->navs[i], "definitionValues") != 0;
 	return x;
 }
 
@@ -299,9 +306,11 @@ create_rules(const struct server *s, const struct req *rq, struct resp *rs,
 
 	if (f->typed && strict_type(s, rq, rs, body, c) != 0)
 		return -1;
-	if (c == COLL_COMPLIANCE && one_block_action(s, rq, rs,
-	    cJSON_GetObjectItemCaseSensitive(body,
-	    "scheduledActionsForRule")) != 0)
+	if (c == COLL_COMPLIANCE && ((cJSON_GetObjectItemCaseSensitive(body,
+	    "scheduledActionsForRule") != NULL && strict_actions(s, rq, rs,
+	    body, "scheduledActionsForRule") != 0) || one_block_action(s, rq,
+	    rs, cJSON_GetObjectItemCaseSensitive(body,
+	    "scheduledActionsForRule")) != 0))
 		return -1;
 	for (k = f->required; *k != NULL; k++) {
 		if (data_str(body, *k) == NULL) {
@@ -548,33 +557,25 @@ policy_assign(const struct server *s, const struct req *rq,
 
 /* POST .../scheduleActionsForRules replaces a compliance policy's
  * scheduled actions (A3); 204. */
+#define ACTIONS_KEY	"deviceComplianceScheduledActionForRules"
+
 static void
 schedule_actions(const struct server *s, const struct req *rq,
     struct resp *rs, cJSON *item)
 {
-	cJSON *body = intune_body(rq, rs), *rules, *check;
+	cJSON *body = intune_body(rq, rs), *rules;
 
 	if (body == NULL)
 		return;
-	rules = cJSON_GetObjectItemCaseSensitive(body,
-	    "deviceComplianceScheduledActionForRules");
-	check = cJSON_CreateObject();
-	if (cJSON_IsArray(rules))
-		cJSON_AddItemReferenceToObject(check,
-		    "scheduledActionsForRule", rules);
-	if (!cJSON_IsArray(rules)) {
-		err_intune(rs, s, rq, 400, "ModelValidationFailure", "The body "
-		    "must be {\"deviceComplianceScheduledActionForRules\":"
-		    "[...]}.");
-	} else if (intune_strict(s, rq, rs, check, COLL_COMPLIANCE,
-	    WRITE_POST) == 0 && one_block_action(s, rq, rs, rules) == 0) {
+	rules = cJSON_GetObjectItemCaseSensitive(body, ACTIONS_KEY);
+	if (strict_actions(s, rq, rs, body, ACTIONS_KEY) == 0 &&
+	    one_block_action(s, rq, rs, rules) == 0) {
 		data_set(item, "scheduledActionsForRule",
 		    cJSON_Duplicate(rules, 1));
 		data_number_actions(item);
 		data_stamp_update(item, COLL_COMPLIANCE);
 		resp_empty(rs, 204);
 	}
-	cJSON_Delete(check);
 	cJSON_Delete(body);
 }
 

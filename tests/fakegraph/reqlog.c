@@ -2,8 +2,9 @@
  * reqlog - the request log behind GET /_fake/requests.  Tests read it to
  * assert what a client sent (zero writes in a preview, ConsistencyLevel
  * on page 2, the wait before a retry), so it records requests as they
- * arrived, but never a secret: bearer tokens, client secrets and refresh
- * tokens are replaced by "<redacted>" before anything is stored.
+ * arrived, but never a secret: bearer tokens, client secrets, refresh
+ * tokens and the plain values of encrypted OMA settings are replaced by
+ * "<redacted>" before anything is stored.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "fakegraph.h"
@@ -67,23 +68,68 @@ redact_form(const char *body, size_t n)
 	return buf_take(&b);
 }
 
+/* Replaces the "value" of every object marked "isEncrypted": true, at
+ * any depth (a $batch body nests the items' bodies).  Returns how many. */
+static int
+redact_encrypted(cJSON *v)
+{
+	cJSON *e;
+	int n = 0;
+
+	if (cJSON_IsObject(v) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    v, "isEncrypted")) && cJSON_GetObjectItemCaseSensitive(v,
+	    "value") != NULL) {
+		cJSON_ReplaceItemInObjectCaseSensitive(v, "value",
+		    cJSON_CreateString("<redacted>"));
+		n++;
+	}
+	cJSON_ArrayForEach(e, v)
+		n += redact_encrypted(e);
+	return n;
+}
+
+/* A JSON body with encrypted OMA values redacted (reprinted compact),
+ * or NULL to log it as it came. */
+static char *
+redact_json(const char *body, size_t n)
+{
+	cJSON *doc = cJSON_ParseWithLength(body, n);
+	char *printed, *text = NULL;
+
+	if (doc != NULL && redact_encrypted(doc) > 0 &&
+	    (printed = cJSON_PrintUnformatted(doc)) != NULL) {
+		text = xstrdup(printed);
+		cJSON_free(printed);
+	}
+	cJSON_Delete(doc);
+	return text;
+}
+
 static void
 log_body(cJSON *e, const struct req *rq)
 {
 	size_t n = rq->body_len;
-	char *text;
+	char *text, *json = NULL;
 
+	/* Redacted before the cut: a cut body would no longer parse. */
+	if (rq->body != NULL && !form_body(rq))
+		json = redact_json(rq->body, rq->body_len);
+	if (json != NULL)
+		n = strlen(json);
 	if (n > FG_MAX_LOGGED_BODY) {
 		n = FG_MAX_LOGGED_BODY;
 		cJSON_AddTrueToObject(e, "body_truncated");
 	}
-	if (rq->body == NULL)
+	if (json != NULL)
+		text = xstrndup(json, n);
+	else if (rq->body == NULL)
 		text = xstrdup("");
 	else if (form_body(rq))
 		text = redact_form(rq->body, n);
 	else
 		text = xstrndup(rq->body, n);
 	cJSON_AddStringToObject(e, "body", text);
+	free(json);
 	free(text);
 }
 

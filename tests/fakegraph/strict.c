@@ -178,6 +178,70 @@ strict_nested(const struct server *s, const struct req *rq,
 	return -1;
 }
 
+/* Why scheduled action rule r is malformed (its path in prop), or NULL. */
+static const char *
+rule_problem(const cJSON *r, const char *path, char *prop, size_t proplen)
+{
+	static const char *const actions[] = {"noAction", "notification",
+	    "block", "retire", "wipe", "removeResourceAccessProfiles",
+	    "pushNotification", "remoteLock", NULL};
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(r,
+	    "scheduledActionConfigurations"), *a;
+	const char *type;
+	int j = 0;
+
+	snprintf(prop, proplen, "%s", path);
+	if (!cJSON_IsObject(r) || data_str(r, "ruleName") == NULL)
+		return "must be an object with a string ruleName";
+	if (cJSON_GetObjectItemCaseSensitive(r, "id") != NULL) {
+		snprintf(prop, proplen, "%s.id", path);
+		return "is assigned by the server";
+	}
+	snprintf(prop, proplen, "%s.scheduledActionConfigurations", path);
+	if (!cJSON_IsArray(list))
+		return "must be an array";
+	cJSON_ArrayForEach(a, list) {
+		snprintf(prop, proplen, "%s.scheduledActionConfigurations[%d]",
+		    path, j++);
+		type = data_str(a, "actionType");
+		if (!cJSON_IsObject(a) || type == NULL || !listed(actions, type))
+			return "needs an actionType such as block, "
+			    "notification or retire";
+		if (cJSON_GetObjectItemCaseSensitive(a, "id") != NULL) {
+			snprintf(prop + strlen(prop), proplen - strlen(prop),
+			    ".id");
+			return "is assigned by the server";
+		}
+	}
+	return NULL;
+}
+
+int
+strict_actions(const struct server *s, const struct req *rq,
+    struct resp *rs, const cJSON *body, const char *key)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, key), *r;
+	const char *why = NULL;
+	char path[96], prop[256];
+	int i = 0;
+
+	if (!cJSON_IsArray(list)) {
+		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "The body "
+		    "must carry \"%s\":[...].", key);
+		return -1;
+	}
+	cJSON_ArrayForEach(r, list) {
+		snprintf(path, sizeof(path), "%s[%d]", key, i++);
+		if ((why = rule_problem(r, path, prop, sizeof(prop))) != NULL)
+			break;
+	}
+	if (why == NULL)
+		return strict_nested(s, rq, rs, list, key);
+	err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
+	    "property '%s': it %s.", prop, why);
+	return -1;
+}
+
 /* Standard base64 with padding, as Edm.Binary takes it. */
 static bool
 is_base64(const char *v)
