@@ -366,3 +366,40 @@ submit_user() {
 	! grep -l -a -F -- "$token" $files
 	! grep -l -a -F -- "$SECRET" $files
 }
+
+@test "a plugin decrypts an OMA value and replaces administrative template values through the host client" {
+	start_fake
+	token=$(curl -sf -X POST "$BASE/contoso/oauth2/v2.0/token" \
+	    -d grant_type=client_credentials -d "client_id=$APP" \
+	    -d "client_secret=$SECRET" \
+	    -d scope=https://graph.microsoft.com/.default | python3 -c \
+	    'import json,sys; print(json.load(sys.stdin)["access_token"])')
+	fx=$BATS_TEST_DIRNAME/../fakegraph/fixture.json
+	conf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tenants"][0]["deviceConfigurations"][0]["id"])' "$fx")
+	ref=$(curl -sf -H "Authorization: Bearer $token" \
+	    "$BASE/beta/deviceManagement/deviceConfigurations/$conf" | python3 -c \
+	    'import json,sys; print([o for o in json.load(sys.stdin)["omaSettings"] if o.get("isEncrypted")][0]["secretReferenceValueId"])')
+	gp=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tenants"][0]["groupPolicyConfigurations"][0]["id"])' "$fx")
+	def=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tenants"][0]["groupPolicyDefinitions"][0]["id"])' "$fx")
+	dv=$(curl -sf -H "Authorization: Bearer $token" \
+	    "$BASE/beta/deviceManagement/groupPolicyConfigurations/$gp/definitionValues?\$expand=definition&\$top=10" |
+	    python3 -c 'import json,sys; print([v for v in json.load(sys.stdin)["value"] if v["definition"]["id"] == sys.argv[1]][0]["id"])' "$def")
+	bind="https://graph.microsoft.com/beta/deviceManagement/groupPolicyDefinitions('$def')"
+	out=$(run_graph test-graph-calls "{\"requests\":[
+	    {\"path\":\"/beta/deviceManagement/deviceConfigurations/$conf/getOmaSettingPlainTextValue(secretReferenceValueId='$ref')\"},
+	    {\"method\":\"POST\",\"path\":\"/beta/deviceManagement/groupPolicyConfigurations/$gp/updateDefinitionValues\",
+	     \"body\":{\"deletedIds\":[\"$dv\"],\"added\":[{\"enabled\":false,\"definition@odata.bind\":\"$bind\"}]}}]}")
+	echo "$out"
+	[ "$(py 'r["state"]' <<<"$out")" = succeeded ]
+	# The function call reached the server as written, and both answered.
+	[ "$(py '[q["status"] for q in log if "getOmaSettingPlainTextValue" in q["path"]]' <<<"$out")" = "[200]" ]
+	[ "$(py "[q['path'] for q in log if 'getOmaSettingPlainTextValue' in q['path']][0].endswith(\"(secretReferenceValueId='$ref')\")" <<<"$out")" = True ]
+	[ "$(py '[q["status"] for q in log if q["path"].endswith("/updateDefinitionValues")]' <<<"$out")" = "[204]" ]
+	enabled=$(curl -sf -H "Authorization: Bearer $token" \
+	    "$BASE/beta/deviceManagement/groupPolicyConfigurations/$gp/definitionValues?\$expand=definition&\$top=10" |
+	    python3 -c 'import json,sys; print([v["enabled"] for v in json.load(sys.stdin)["value"] if v["definition"]["id"] == sys.argv[1]])' "$def")
+	[ "$enabled" = "[False]" ]
+	# The host logs no response body: the decrypted value is in nothing
+	# the runner wrote.
+	! grep -rq contoso-oma-wifi-key "$DIR/store" "$DIR/worker.log"
+}
