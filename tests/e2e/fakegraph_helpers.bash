@@ -147,25 +147,32 @@ graph() {
 	req "$method" "$FG$path" -H "Authorization: Bearer $TOKEN" "$@"
 }
 
-# follow URL [CURL_ARGS...]: GETs URL and every @odata.nextLink verbatim
-# (CURL_ARGS on every page); leaves the ids of all items in $FG_DIR/ids,
-# one a line, and sets PAGES.  Fails on a non-200 page.
-follow() {
-	local url=$1
-	shift
+# collect URL EXPR [CURL_ARGS...]: GETs URL and every @odata.nextLink
+# verbatim (at most 50 pages); leaves EXPR (Python over an item v) of
+# every item in $FG_DIR/items, one a line, and sets PAGES.
+collect() {
+	local url=$1 expr=$2
+	shift 2
 	PAGES=0
-	: >"$FG_DIR/ids"
-	while [ -n "$url" ]; do
+	: >"$FG_DIR/items"
+	while [ -n "$url" ] && [ "$PAGES" -lt 50 ]; do
 		req GET "$url" -H "Authorization: Bearer $TOKEN" "$@"
 		if [ "$STATUS" != 200 ]; then
 			echo "page $PAGES: $STATUS $BODY" >&2
 			return 1
 		fi
-		# One line with the nextLink (maybe empty), then the ids.
-		beval '"\n".join([d.get("@odata.nextLink", "")] + [v["id"] for v in d["value"]])' \
+		beval "\"\\n\".join([d.get(\"@odata.nextLink\", \"\")] + [str($expr) for v in d[\"value\"]])" \
 		    >"$FG_DIR/page"
 		url=$(head -n 1 "$FG_DIR/page")
-		tail -n +2 "$FG_DIR/page" >>"$FG_DIR/ids"
+		tail -n +2 "$FG_DIR/page" >>"$FG_DIR/items"
 		PAGES=$((PAGES + 1))
 	done
+	[ -z "$url" ]
+}
+
+# follow URL [CURL_ARGS...]: collect for the ids, left in $FG_DIR/ids.
+follow() {
+	local url=$1
+	shift
+	collect "$url" 'v["id"]' "$@" && cp "$FG_DIR/items" "$FG_DIR/ids"
 }

@@ -81,29 +81,6 @@ def_value() {
 	    "$1" "$(def_bind "$2")" "${3:-}"
 }
 
-# collect URL EXPR [CURL_ARGS...]: GETs URL and every @odata.nextLink
-# verbatim (at most 50 pages); leaves EXPR (Python over an item v) of
-# every item in $FG_DIR/items, one a line, and sets PAGES.
-collect() {
-	local url=$1 expr=$2
-	shift 2
-	PAGES=0
-	: >"$FG_DIR/items"
-	while [ -n "$url" ] && [ "$PAGES" -lt 50 ]; do
-		req GET "$url" -H "Authorization: Bearer $TOKEN" "$@"
-		if [ "$STATUS" != 200 ]; then
-			echo "page $PAGES: $STATUS $BODY" >&2
-			return 1
-		fi
-		beval "\"\\n\".join([d.get(\"@odata.nextLink\", \"\")] + [str($expr) for v in d[\"value\"]])" \
-		    >"$FG_DIR/page"
-		url=$(head -n 1 "$FG_DIR/page")
-		tail -n +2 "$FG_DIR/page" >>"$FG_DIR/items"
-		PAGES=$((PAGES + 1))
-	done
-	[ -z "$url" ]
-}
-
 # dv_of CONF DEF: the id of configuration CONF's value for definition
 # DEF (one page is enough: at most 4 values, $top=10).
 dv_of() {
