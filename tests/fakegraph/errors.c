@@ -162,3 +162,11 @@ err_status_message(int status)
 	default: return "Injected fault.";
 	}
 }
+
+void
+err_invalid(struct resp *rs, const struct server *s, const struct req *rq,
+    const char *prop, const char *why)
+{
+	err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
+	    "property '%s': it %s.", prop, why);
+}

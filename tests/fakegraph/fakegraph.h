@@ -339,6 +339,9 @@ void	 err_intunef(struct resp *rs, const struct server *s,
 	    const struct req *rq, int status, const char *code,
 	    const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
+/* 400 ModelValidationFailure "Invalid property '<prop>': it <why>." */
+void	 err_invalid(struct resp *rs, const struct server *s,
+	    const struct req *rq, const char *prop, const char *why);
 /* The Entra token endpoint shape: error, error_description "AADSTSn:
  * ... Trace ID ... Correlation ID ... Timestamp ...", error_codes, ... */
 void	 err_oauth(struct resp *rs, const struct req *rq, int status,

@@ -540,8 +540,7 @@ static void
 problem_respond(const struct server *s, const struct req *rq,
     struct resp *rs, const struct problem *pb)
 {
-	err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
-	    "property '%s': it %s.", pb->prop, pb->why);
+	err_invalid(rs, s, rq, pb->prop, pb->why);
 }
 
 #define VALUE_CONTEXT	"deviceManagement/groupPolicyConfigurations/" \

@@ -197,8 +197,7 @@ intune_strict(const struct server *s, const struct req *rq, struct resp *rs,
 
 	if (strict_check(body, c, w, prop, sizeof(prop), &why) == 0)
 		return 0;
-	err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
-	    "property '%s': it %s.", prop, why);
+	err_invalid(rs, s, rq, prop, why);
 	return -1;
 }
 

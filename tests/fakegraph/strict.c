@@ -173,8 +173,7 @@ strict_nested(const struct server *s, const struct req *rq,
 
 	if (check_nested(v, path, prop, sizeof(prop), &why) == 0)
 		return 0;
-	err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
-	    "property '%s': it %s.", prop, why);
+	err_invalid(rs, s, rq, prop, why);
 	return -1;
 }
 
@@ -237,8 +236,7 @@ strict_actions(const struct server *s, const struct req *rq,
 	}
 	if (why == NULL)
 		return strict_nested(s, rq, rs, list, key);
-	err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
-	    "property '%s': it %s.", prop, why);
+	err_invalid(rs, s, rq, prop, why);
 	return -1;
 }
 
@@ -282,8 +280,7 @@ script_values(const struct server *s, const struct req *rq,
 	}
 	if (run != NULL && (!cJSON_IsString(run) ||
 	    !listed(accounts, run->valuestring))) {
-		err_intune(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
-		    "property 'runAsAccount': it must be system or user.");
+		err_invalid(rs, s, rq, "runAsAccount", "must be system or user");
 		return -1;
 	}
 	return 0;
@@ -298,9 +295,8 @@ strict_values(const struct server *s, const struct req *rq,
 
 	/* Stricter than Graph: an unmapped scope tag is a test bug. */
 	if (data_check_scope_tags(t, body, prop, sizeof(prop)) != 0) {
-		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "Invalid "
-		    "property '%s': it names a scope tag that does not exist "
-		    "in this tenant.", prop);
+		err_invalid(rs, s, rq, prop, "names a scope tag that does not "
+		    "exist in this tenant");
 		return -1;
 	}
 	return c == COLL_SCRIPTS ? script_values(s, rq, rs, body) : 0;
