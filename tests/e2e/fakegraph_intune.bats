@@ -968,3 +968,94 @@ fg_refuses() {
 	# The shipped fixture itself starts.
 	fg_start
 }
+
+# ---- hostile and sloppy writes -------------------------------------------------------
+
+@test "duplicate JSON members, non-array scope tag lists, unknown or read-only definition value members and badly typed list values give 400" {
+	fg_start "$(fixture_with "$UNTHROTTLED")"
+	TOKEN=$(app_token)
+	conf=$(fx tenants.0.groupPolicyConfigurations.0.id)
+	dc=$(fx tenants.0.deviceConfigurations.0.id)
+	dm GET "/groupPolicyConfigurations/$conf/definitionValues?\$top=10&\$expand=presentationValues"
+	before=$BODY
+
+	# A second member of the same name would slip past the checks.
+	dm POST "/groupPolicyConfigurations/$conf/updateDefinitionValues" \
+	    "{\"added\":[{\"enabled\":true,\"definition@odata.bind\":\"$(def_bind "$(def_id 1)")\",\"presentationValues\":[],\"presentationValues\":[7]}]}"
+	[ "$STATUS" = 400 ]
+	[ "$(body error.code)" = BadRequest ]
+	[[ "$(body error.message)" == "The property 'presentationValues' appears more than once"* ]]
+
+	dm PATCH "/deviceConfigurations/$dc" '{"roleScopeTagIds":"1"}'
+	bad_prop roleScopeTagIds
+
+	dv=$(dv_of "$conf" "$(def_id 2)")
+	dm PATCH "/groupPolicyConfigurations/$conf/definitionValues/$dv" '{"createdDateTime":"1999-01-01T00:00:00Z"}'
+	bad_prop createdDateTime
+	dm PATCH "/groupPolicyConfigurations/$conf/definitionValues/$dv" '{"enabled":true,"colour":"red"}'
+	bad_prop colour
+	dm PATCH "/groupPolicyConfigurations/$conf/definitionValues/$dv" '{"configurationType":"garbage"}'
+	bad_prop configurationType
+	dm POST "/groupPolicyConfigurations/$conf/updateDefinitionValues" \
+	    "{\"updated\":[{\"id\":\"$dv\",\"lastModifiedDateTime\":\"1999-01-01T00:00:00Z\"}]}"
+	bad_prop 'updated[0].lastModifiedDateTime'
+
+	# ListBox takes {name, value} strings, MultiTextBox strings.
+	list=$(dv_of "$conf" "$(def_id 3)")
+	dm POST "/groupPolicyConfigurations/$conf/updateDefinitionValues" \
+	    "{\"deletedIds\":[\"$list\"],\"added\":[$(def_value true "$(def_id 3)" "$(pres_value List '[1,"x"]' "$(def_id 3)" "$(pres_id 3 0)")")]}"
+	bad_prop 'added[0].presentationValues[0].values'
+	dm POST "/groupPolicyConfigurations/$conf/updateDefinitionValues" \
+	    "{\"deletedIds\":[\"$list\"],\"added\":[$(def_value true "$(def_id 3)" "$(pres_value MultiText '[1]' "$(def_id 3)" "$(pres_id 3 1)")")]}"
+	bad_prop 'added[0].presentationValues[0].values'
+	# A presentation value changed by id cannot be moved to another
+	# presentation.
+	pv=$(dm GET "/groupPolicyConfigurations/$conf/definitionValues/$dv/presentationValues" >/dev/null; body value.0.id)
+	dm POST "/groupPolicyConfigurations/$conf/updateDefinitionValues" \
+	    "{\"updated\":[{\"id\":\"$dv\",\"presentationValues\":[{\"id\":\"$pv\",\"@odata.type\":\"#microsoft.graph.groupPolicyPresentationValueDecimal\",\"value\":5,\"presentation@odata.bind\":\"$(pres_bind "$(def_id 2)" "$(pres_id 2 1)")\"}]}]}"
+	bad_prop 'updated[0].presentationValues[0].presentation@odata.bind'
+
+	dm GET "/groupPolicyConfigurations/$conf/definitionValues?\$top=10&\$expand=presentationValues"
+	[ "$BODY" = "$before" ]
+}
+
+@test "the path is checked before the permission, untyped families take their own @odata.type, and navigation lists refuse \$filter" {
+	fg_start
+	TOKEN=$(app_token 1)
+	# The reader app may not write, but a path no route has is a 400 first.
+	dm POST /deviceConfigurations/x/assignments/y/z '{}'
+	[ "$STATUS" = 400 ]
+	[[ "$(body error.message)" == "Resource not found for the segment 'z'."* ]]
+	dm POST /deviceConfigurations/x/nothing '{}'
+	[ "$STATUS" = 400 ]
+	dm POST /deviceConfigurations/x/assign '{}'
+	[ "$STATUS" = 403 ]
+
+	TOKEN=$(app_token)
+	dm PATCH /roleScopeTags/1 '{"@odata.type":"#microsoft.graph.roleScopeTag","description":"typed"}'
+	[ "$STATUS" = 204 ]
+	dm GET /roleScopeTags/1
+	[ "$(body description)" = typed ]
+
+	dc=$(fx tenants.0.deviceConfigurations.0.id)
+	dm GET "/deviceConfigurations/$dc/assignments?\$filter=id%20eq%20'x'"
+	[ "$STATUS" = 400 ]
+	[[ "$(body error.message)" == *'$filter is not supported'* ]]
+}
+
+@test "encrypted values stay out of the request log whatever the Content-Type, and inside \$batch items" {
+	fg_start "$(fixture_with "$UNTHROTTLED")"
+	TOKEN=$(app_token)
+	doc='{"@odata.type":"#microsoft.graph.windows10CustomConfiguration","displayName":"x","omaSettings":[{"@odata.type":"#microsoft.graph.omaSettingString","displayName":"k","omaUri":"./a","value":"PLAIN-ONE","isEncrypted":true}]}'
+	graph POST "$DM/deviceConfigurations" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "$doc"
+	[ "$STATUS" = 201 ]
+	item=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["omaSettings"][0]["value"]="PLAIN-TWO"; print(json.dumps(json.dumps(d)))' "$doc")
+	graph POST /beta/\$batch -H 'Content-Type: application/json' -d \
+	    "{\"requests\":[{\"id\":\"1\",\"method\":\"POST\",\"url\":\"/deviceManagement/deviceConfigurations\",\"headers\":{\"Content-Type\":\"application/json\"},\"body\":$item}]}"
+	[ "$STATUS" = 200 ]
+	[ "$(body responses.0.status)" = 201 ]
+	log=$(curl -sf "$FG/_fake/requests")
+	[[ "$log" != *PLAIN-ONE* ]]
+	[[ "$log" != *PLAIN-TWO* ]]
+	[ "$(printf '%s' "$log" | grep -o 'redacted' | wc -l)" -ge 3 ]
+}

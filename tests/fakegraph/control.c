@@ -9,12 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool
-is(const struct req *rq, const char *method)
-{
-	return strcmp(rq->method, method) == 0;
-}
-
 static cJSON *
 body_json(const struct req *rq)
 {
@@ -95,17 +89,17 @@ control_route(struct server *s, struct req *rq, struct resp *rs)
 {
 	const char *what = rq->path + strlen("/_fake/");
 
-	if (strcmp(what, "requests") == 0 && is(rq, "GET"))
+	if (strcmp(what, "requests") == 0 && req_is(rq, "GET"))
 		resp_raw(rs, 200, reqlog_print(s), ODATA_JSON);
-	else if (strcmp(what, "reset") == 0 && is(rq, "POST"))
+	else if (strcmp(what, "reset") == 0 && req_is(rq, "POST"))
 		reset(s, rs);
-	else if (strcmp(what, "faults") == 0 && is(rq, "POST"))
+	else if (strcmp(what, "faults") == 0 && req_is(rq, "POST"))
 		faults_post(s, rq, rs);
-	else if (strcmp(what, "faults") == 0 && is(rq, "GET"))
+	else if (strcmp(what, "faults") == 0 && req_is(rq, "GET"))
 		faults_get(s, rs);
-	else if (strcmp(what, "clock") == 0 && is(rq, "GET"))
+	else if (strcmp(what, "clock") == 0 && req_is(rq, "GET"))
 		clock_answer(s, rs);
-	else if (strcmp(what, "clock") == 0 && is(rq, "POST"))
+	else if (strcmp(what, "clock") == 0 && req_is(rq, "POST"))
 		clock_post(s, rq, rs);
 	else
 		err_graphf(rs, rq, 404, "NotFound", "No control route %.16s "

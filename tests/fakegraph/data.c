@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 /* 64 MiB: far more than any fixture we write by hand or script. */
 #define FIXTURE_MAX	(64 * 1024 * 1024)
 
@@ -47,7 +49,7 @@ static const char *const nav_gpconf[] = {"assignments", "definitionValues",
 static const char *const nav_gpdef[] = {"presentations", NULL};
 static const char *const req_confpol[] = {"name", "platforms",
 	"technologies", NULL};
-static const char *const req_gpconf[] = {"displayName", NULL};
+static const char *const req_name[] = {"displayName", NULL};
 static const char *const req_scripts[] = {"displayName", "fileName",
 	"scriptContent", NULL};
 static const char *const req_filters[] = {"displayName", "platform", "rule",
@@ -60,36 +62,65 @@ static const char *const owned_gpconf[] = {
 };
 static const char *const owned_scopetags[] = {"isBuiltIn", NULL};
 
-#define CONFPOL_FIXED_MSG	"Platform, PolicyType, and CreationSource " \
-	"cannot be changed once created."
-
 /* graph-intune.md A1-A3 and S4, S7. */
 static const struct family families[COLL_N] = {
-	[COLL_DEVCONF] = {"deviceConfigurations", false, false, true, true,
-	    true, true, false, "assignments", 200, nav_assign, none, none,
-	    NULL, none, dmc_read, dmc_write},
-	[COLL_COMPLIANCE] = {"deviceCompliancePolicies", false, false, true,
-	    true, true, true, false, "assignments", 200, nav_compliance, none,
-	    none, NULL, none, dmc_read, dmc_write},
-	[COLL_CONFPOL] = {"configurationPolicies", true, false, true, true,
-	    true, false, false, "assignments", 200, nav_confpol, req_confpol,
-	    fixed_confpol, CONFPOL_FIXED_MSG, none, dmc_read, dmc_write},
-	[COLL_GPCONF] = {"groupPolicyConfigurations", true, false, true,
-	    false, true, false, false, "assignments", 200, nav_gpconf,
-	    req_gpconf, none, NULL, owned_gpconf, dmc_read, gp_write},
-	[COLL_GPDEF] = {"groupPolicyDefinitions", true, true, false, false,
-	    true, false, false, NULL, 0, nav_gpdef, none, none, NULL, none,
-	    dmc_read, dmc_write},
-	[COLL_SCRIPTS] = {"deviceManagementScripts", true, false, true, false,
-	    true, false, false, "deviceManagementScriptAssignments", 204,
-	    nav_assign, req_scripts, none, NULL, none, dmc_read, dmc_write},
-	[COLL_FILTERS] = {"assignmentFilters", true, false, false, false, true,
-	    false, false, NULL, 0, none, req_filters, fixed_filters,
-	    "The platform of an assignment filter cannot be changed once "
-	    "created.", none, dmc_read, dmc_write},
-	[COLL_SCOPETAGS] = {"roleScopeTags", true, false, false, false, false,
-	    false, true, NULL, 0, none, req_gpconf, none, NULL,
-	    owned_scopetags, rbac_read, rbac_write},
+	[COLL_DEVCONF] = {
+		.name = "deviceConfigurations", .assignable = true,
+		.versioned = true, .timestamps = true, .typed = true,
+		.assign_key = "assignments", .assign_status = 200,
+		.navs = nav_assign, .required = none, .fixed = none,
+		.owned = none, .read = dmc_read, .write = dmc_write,
+	},
+	[COLL_COMPLIANCE] = {
+		.name = "deviceCompliancePolicies", .assignable = true,
+		.versioned = true, .timestamps = true, .typed = true,
+		.assign_key = "assignments", .assign_status = 200,
+		.navs = nav_compliance, .required = none, .fixed = none,
+		.owned = none, .read = dmc_read, .write = dmc_write,
+	},
+	[COLL_CONFPOL] = {
+		.name = "configurationPolicies", .beta_only = true,
+		.assignable = true, .versioned = true, .timestamps = true,
+		.assign_key = "assignments", .assign_status = 200,
+		.navs = nav_confpol, .required = req_confpol,
+		.fixed = fixed_confpol, .fixed_msg = "Platform, PolicyType, "
+		"and CreationSource cannot be changed once created.",
+		.owned = none, .read = dmc_read, .write = dmc_write,
+	},
+	[COLL_GPCONF] = {
+		.name = "groupPolicyConfigurations", .beta_only = true,
+		.assignable = true, .timestamps = true,
+		.assign_key = "assignments", .assign_status = 200,
+		.navs = nav_gpconf, .required = req_name, .fixed = none,
+		.owned = owned_gpconf, .read = dmc_read, .write = gp_write,
+	},
+	[COLL_GPDEF] = {
+		.name = "groupPolicyDefinitions", .beta_only = true,
+		.read_only = true, .timestamps = true, .navs = nav_gpdef,
+		.required = req_name, .fixed = none, .owned = none,
+		.read = dmc_read, .write = dmc_write,
+	},
+	[COLL_SCRIPTS] = {
+		.name = "deviceManagementScripts", .beta_only = true,
+		.assignable = true, .timestamps = true,
+		.assign_key = "deviceManagementScriptAssignments",
+		.assign_status = 204, .navs = nav_assign,
+		.required = req_scripts, .fixed = none, .owned = none,
+		.read = dmc_read, .write = dmc_write,
+	},
+	[COLL_FILTERS] = {
+		.name = "assignmentFilters", .beta_only = true,
+		.timestamps = true, .navs = none, .required = req_filters,
+		.fixed = fixed_filters, .fixed_msg = "The platform of an "
+		"assignment filter cannot be changed once created.",
+		.owned = none, .read = dmc_read, .write = dmc_write,
+	},
+	[COLL_SCOPETAGS] = {
+		.name = "roleScopeTags", .beta_only = true, .int_ids = true,
+		.navs = none, .required = req_name, .fixed = none,
+		.owned = owned_scopetags, .read = rbac_read,
+		.write = rbac_write,
+	},
 };
 
 static const char *const pager_names[PAGE_N - COLL_N] = {
@@ -217,16 +248,24 @@ next_int_id(const cJSON *arr, char *out, size_t len)
 	snprintf(out, len, "%ld", max + 1);
 }
 
+static void
+set_timestamps(cJSON *item)
+{
+	char now[32];
+
+	fmt_iso_ms(now_ms(), now, sizeof(now));
+	data_set(item, "createdDateTime", cJSON_CreateString(now));
+	data_set(item, "lastModifiedDateTime", cJSON_CreateString(now));
+}
+
 void
 data_stamp_child(cJSON *item)
 {
-	char id[FG_GUID_LEN], now[32];
+	char id[FG_GUID_LEN];
 
 	guid_new(id);
-	fmt_iso_ms(now_ms(), now, sizeof(now));
 	data_set(item, "id", cJSON_CreateString(id));
-	data_set(item, "createdDateTime", cJSON_CreateString(now));
-	data_set(item, "lastModifiedDateTime", cJSON_CreateString(now));
+	set_timestamps(item);
 }
 
 void
@@ -235,13 +274,13 @@ data_stamp_new(const struct tenant *t, cJSON *item, enum coll c)
 	const struct family *f = &families[c];
 	char id[FG_GUID_LEN];
 
-	if (f->timestamps)
-		data_stamp_child(item);
 	if (f->int_ids)
 		next_int_id(t->coll[c], id, sizeof(id));
 	else
 		guid_new(id);
 	data_set(item, "id", cJSON_CreateString(id));
+	if (f->timestamps)
+		set_timestamps(item);
 	if (f->versioned)
 		data_set(item, "version", cJSON_CreateNumber(1));
 }
@@ -317,14 +356,18 @@ data_check_scope_tags(const struct tenant *t, const cJSON *body, char *prop,
 {
 	static const char *const keys[] = {"roleScopeTagIds", "roleScopeTags",
 	    NULL};
-	const cJSON *e;
+	const cJSON *list, *e;
 	size_t k;
 	int i;
 
 	for (k = 0; keys[k] != NULL; k++) {
+		list = cJSON_GetObjectItemCaseSensitive(body, keys[k]);
+		if (list != NULL && !cJSON_IsArray(list)) {
+			snprintf(prop, proplen, "%s", keys[k]);
+			return -1;
+		}
 		i = 0;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(body,
-		    keys[k])) {
+		cJSON_ArrayForEach(e, list) {
 			if (!cJSON_IsString(e) || data_find(
 			    t->coll[COLL_SCOPETAGS], e->valuestring) == NULL) {
 				snprintf(prop, proplen, "%s[%d]", keys[k], i);
@@ -495,13 +538,15 @@ norm_principals(struct tenant *t, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *const presentation_keys[] = {"id", "@odata.type", NULL};
+
 static int
 norm_policy(struct tenant *t, cJSON *p, enum coll c, const char *where,
     char *err, size_t errlen)
 {
 	const struct family *f = &families[c];
 	const char *const *k;
-	char id[FG_GUID_LEN];
+	char id[FG_GUID_LEN], what[200];
 
 	if (!cJSON_IsObject(p))
 		return fail(err, errlen, "%s: not an object", where);
@@ -545,6 +590,11 @@ norm_policy(struct tenant *t, cJSON *p, enum coll c, const char *where,
 	if (c == COLL_SCOPETAGS)
 		obj_default(p, "isBuiltIn", cJSON_CreateBool(strcmp(
 		    data_str(p, "id"), "0") == 0));
+	if (c == COLL_GPDEF) {
+		snprintf(what, sizeof(what), "%s.presentations", where);
+		return want_strings(cJSON_GetObjectItemCaseSensitive(p,
+		    "presentations"), what, presentation_keys, err, errlen);
+	}
 	return 0;
 }
 
@@ -797,13 +847,26 @@ out_free:
 	return rc;
 }
 
+/* Plain OMA values are secrets: wiped before they are freed. */
+static void
+wipe_secrets(cJSON *secrets)
+{
+	cJSON *e;
+
+	cJSON_ArrayForEach(e, secrets) {
+		if (cJSON_IsString(e))
+			OPENSSL_cleanse(e->valuestring, strlen(e->valuestring));
+	}
+	cJSON_Delete(secrets);
+}
+
 void
 data_free(struct server *s)
 {
 	size_t i;
 
 	for (i = 0; i < s->ntenants; i++)
-		cJSON_Delete(s->tenants[i].secrets);
+		wipe_secrets(s->tenants[i].secrets);
 	cJSON_Delete(s->fixture);
 	free(s->tenants);
 	s->fixture = NULL;

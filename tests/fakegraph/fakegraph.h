@@ -221,7 +221,7 @@ struct fault {
 	enum body_kind body;
 };
 
-/* A write token bucket per (tenant, app or user). */
+/* A write token bucket per (tenant, app or user, Intune family). */
 struct bucket {
 	char *key;
 	double tokens;
@@ -298,6 +298,8 @@ void	 req_ids(struct req *rq);
 void	 req_free(struct req *rq);
 const char *req_header(const struct req *rq, const char *name);
 const char *req_arg(const struct req *rq, const char *name);
+/* True if rq's method is method. */
+bool	 req_is(const struct req *rq, const char *method);
 /* True if the request carries "ConsistencyLevel: eventual". */
 bool	 req_eventual(const struct req *rq);
 void	 resp_free(struct resp *rs);
@@ -476,6 +478,12 @@ void	 paging_respond(struct server *s, const struct req *rq,
  * all) into *out, which the caller frees.  Returns the count. */
 size_t	 paging_collect(const cJSON *arr, const struct qnode *a,
 	    const struct qnode *b, cJSON ***out);
+/* Answers GET of a whole list arr (a navigation property: no $filter)
+ * page by page: paging_begin, then paging_respond. */
+void	 paging_list(struct server *s, const struct req *rq,
+	    struct resp *rs, const struct tenant *t, const cJSON *arr,
+	    enum pager kind, project_fn project, void *ctx,
+	    const char *context);
 /* "$select=a,b": keeps only those properties (and @odata.type). */
 void	 paging_select(cJSON *obj, const struct req *rq);
 /* A single entity: obj (consumed) behind an "@odata.context" of name. */
@@ -531,17 +539,11 @@ int	 strict_nested(const struct server *s, const struct req *rq,
 
 /* The request body as a JSON object, or NULL with rs filled (400). */
 cJSON	*intune_body(const struct req *rq, struct resp *rs);
-/* strict_check as a 400 ModelValidationFailure naming the property. */
-int	 intune_strict(const struct server *s, const struct req *rq,
-	    struct resp *rs, const cJSON *body, enum coll c,
-	    enum write_kind w);
 /* 404 ResourceNotFound "No <what> with id '<id>' exists ...". */
 void	 intune_not_found(struct resp *rs, const struct server *s,
 	    const struct req *rq, const char *what, const char *id);
 /* True if $expand names name at its top level ("a,b($expand=c)"). */
 bool	 intune_expand_has(const struct req *rq, const char *name);
-/* Copies every property of body into item (a PATCH). */
-void	 intune_merge(cJSON *item, const cJSON *body);
 
 void	 intune_route(struct server *s, struct req *rq, struct resp *rs,
 	    const struct token *t, const char *ver, char **seg, size_t n);

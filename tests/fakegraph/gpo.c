@@ -31,27 +31,37 @@
 #define PATH_LEN	128
 #define PROP_LEN	256
 
+/* What the elements of a "values" list must be. */
+enum elems {
+	ELEMS_NONE,		/* a single "value" */
+	ELEMS_NAME_VALUE,	/* {"name": s, "value": s} */
+	ELEMS_STRING
+};
+
 /* Which value type fits which presentation, and how it holds its value. */
 struct fit {
-	const char *presentation;	/* after "#microsoft.graph.groupPolicy" */
+	const char *presentation;	/* after GP_TYPE */
 	const char *value_type;
 	const char *key;		/* "value" or "values" */
 	int json_type;			/* cJSON_String, cJSON_Number, ... */
+	enum elems elems;
 };
 
 static const struct fit fits[] = {
-	{"PresentationTextBox", "PresentationValueText", "value", cJSON_String},
+	{"PresentationTextBox", "PresentationValueText", "value", cJSON_String,
+	    ELEMS_NONE},
 	{"PresentationDropdownList", "PresentationValueText", "value",
-	    cJSON_String},
+	    cJSON_String, ELEMS_NONE},
 	{"PresentationDecimalTextBox", "PresentationValueDecimal", "value",
-	    cJSON_Number},
+	    cJSON_Number, ELEMS_NONE},
 	{"PresentationLongDecimalTextBox", "PresentationValueLongDecimal",
-	    "value", cJSON_Number},
+	    "value", cJSON_Number, ELEMS_NONE},
 	{"PresentationCheckBox", "PresentationValueBoolean", "value",
-	    cJSON_True},
-	{"PresentationListBox", "PresentationValueList", "values", cJSON_Array},
+	    cJSON_True, ELEMS_NONE},
+	{"PresentationListBox", "PresentationValueList", "values", cJSON_Array,
+	    ELEMS_NAME_VALUE},
 	{"PresentationMultiTextBox", "PresentationValueMultiText", "values",
-	    cJSON_Array},
+	    cJSON_Array, ELEMS_STRING},
 };
 
 /* A problem with a written value: the property path and what is wrong. */
@@ -106,15 +116,18 @@ parse_bind(const char *url, char **def, char **pres, bool want_pres)
 	*pres = NULL;
 	if (p == NULL || (*def = bound_id(p, "groupPolicyDefinitions",
 	    &end)) == NULL)
-		return -1;
+		goto fail;
 	if (want_pres && (strncmp(end, "/presentations(", 15) != 0 ||
-	    (*pres = bound_id(end + 1, "presentations", &end)) == NULL)) {
-		free(*def);
-		*def = NULL;
-		return -1;
-	}
-	return *end == '\0' ? 0 : (free(*def), free(*pres), *def = NULL,
-	    *pres = NULL, -1);
+	    (*pres = bound_id(end + 1, "presentations", &end)) == NULL))
+		goto fail;
+	if (*end == '\0')
+		return 0;
+fail:
+	free(*def);
+	free(*pres);
+	*def = NULL;
+	*pres = NULL;
+	return -1;
 }
 
 static const struct fit *
@@ -132,11 +145,53 @@ fit_of(const char *presentation_type)
 }
 
 static bool
-json_fits(const cJSON *v, int type)
+json_fits(const cJSON *v, const struct fit *fit)
 {
-	if (type == cJSON_True)
+	const cJSON *e;
+
+	if (fit->json_type == cJSON_True)
 		return cJSON_IsBool(v);
-	return v != NULL && (v->type & 0xff) == type;
+	if (v == NULL || (v->type & 0xff) != fit->json_type)
+		return false;
+	if (fit->elems == ELEMS_NONE)
+		return true;
+	cJSON_ArrayForEach(e, v) {
+		if (fit->elems == ELEMS_STRING ? !cJSON_IsString(e) :
+		    (data_str(e, "name") == NULL ||
+		    data_str(e, "value") == NULL))
+			return false;
+	}
+	return true;
+}
+
+/* "path.name", or "name" at the top. */
+static void
+join(char *out, size_t len, const char *path, const char *name)
+{
+	snprintf(out, len, "%s%s%s", path, path[0] ? "." : "", name);
+}
+
+/* Every member of obj is listed in allowed; else pb names the first
+ * that is not. */
+static int
+only_keys(const cJSON *obj, const char *const *allowed, const char *path,
+    const char *what, struct problem *pb)
+{
+	char prop[PROP_LEN];
+	const cJSON *e;
+	size_t i;
+
+	cJSON_ArrayForEach(e, obj) {
+		for (i = 0; allowed[i] != NULL &&
+		    strcmp(allowed[i], e->string) != 0; i++)
+			;
+		if (allowed[i] == NULL) {
+			join(prop, sizeof(prop), path, e->string);
+			return bad(pb, prop, "is not a property of %s that can "
+			    "be written", what);
+		}
+	}
+	return 0;
 }
 
 /* The presentation of def named pid, and how a value fits it (NULL for
@@ -151,11 +206,14 @@ presentation_of(const cJSON *def, const char *pid, const struct fit **fit)
 	return pres;
 }
 
-/* The value type and the value of a written presentation value. */
+/* The value type and the value of a written presentation value, and no
+ * other members than those, its "id" (an update) or its bind (new). */
 static int
 check_value(const struct fit *fit, const cJSON *pv, const char *path,
     struct problem *pb)
 {
+	const char *allowed[] = {"@odata.type", data_str(pv, "id") != NULL ?
+	    "id" : PRES_BIND, NULL, NULL};
 	const char *type = data_str(pv, "@odata.type");
 	size_t n = strlen(GP_TYPE);
 	char prop[PROP_LEN];
@@ -166,11 +224,13 @@ check_value(const struct fit *fit, const cJSON *pv, const char *path,
 		return bad(pb, prop, "must be %s%s for this presentation",
 		    GP_TYPE, fit->value_type);
 	snprintf(prop, sizeof(prop), "%s.%s", path, fit->key);
-	if (!json_fits(cJSON_GetObjectItemCaseSensitive(pv, fit->key),
-	    fit->json_type))
+	if (!json_fits(cJSON_GetObjectItemCaseSensitive(pv, fit->key), fit))
 		return bad(pb, prop, "is missing or of the wrong JSON type for "
-		    "%s", type);
-	return 0;
+		    "%s%s", type, fit->elems == ELEMS_NAME_VALUE ? " (a list "
+		    "of {\"name\", \"value\"} strings)" : fit->elems ==
+		    ELEMS_STRING ? " (a list of strings)" : "");
+	allowed[2] = fit->key;
+	return only_keys(pv, allowed, path, "a presentation value", pb);
 }
 
 /* A new presentation value of definition def (pv is turned into its
@@ -253,8 +313,8 @@ merge_presentation(const cJSON *def, cJSON *stored, const cJSON *pv,
 		if (str_ieq(presentation_id(e), presentation_id(conv))) {
 			cJSON_Delete(conv);
 			snprintf(prop, sizeof(prop), "%s.%s", path, PRES_BIND);
-			return bad(pb, prop, "names a presentation that already "
-			    "has a value; change that one by its id");
+			return bad(pb, prop, "names a presentation that "
+			    "already has a value; change that one by its id");
 		}
 	}
 	cJSON_AddItemToArray(stored, conv);
@@ -301,13 +361,6 @@ defined_twice(const cJSON *values, const char *defid, const cJSON *self)
 	return false;
 }
 
-/* "path.name", or "name" at the top. */
-static void
-join(char *out, size_t len, const char *path, const char *name)
-{
-	snprintf(out, len, "%s%s%s", path, path[0] ? "." : "", name);
-}
-
 /* The definition a written value binds; NULL with pb set. */
 static const cJSON *
 bound_definition(const struct tenant *t, const cJSON *values,
@@ -333,6 +386,21 @@ bound_definition(const struct tenant *t, const cJSON *values,
 	return pb->prop[0] == '\0' ? def : NULL;
 }
 
+/* A written configurationType, if any, is policy or preference. */
+static int
+config_type_ok(const cJSON *dv, const char *path, struct problem *pb)
+{
+	const char *v = data_str(dv, "configurationType");
+	char prop[PROP_LEN];
+
+	if (cJSON_GetObjectItemCaseSensitive(dv, "configurationType") ==
+	    NULL || (v != NULL && (strcmp(v, "policy") == 0 ||
+	    strcmp(v, "preference") == 0)))
+		return 0;
+	join(prop, sizeof(prop), path, "configurationType");
+	return bad(pb, prop, "must be policy or preference");
+}
+
 /* Checks a written definition value against the tenant's definitions
  * and the configuration's other values, and turns it into the stored
  * form in place. */
@@ -342,6 +410,8 @@ load_value(const struct tenant *t, const cJSON *values, cJSON *dv,
 {
 	static const char *const owned[] = {"id", "createdDateTime",
 	    "lastModifiedDateTime", NULL};
+	static const char *const new_keys[] = {"@odata.type", "enabled",
+	    "configurationType", DEF_BIND, "presentationValues", NULL};
 	const cJSON *def, *en;
 	cJSON *list, *stored;
 	char prop[PROP_LEN];
@@ -366,6 +436,9 @@ load_value(const struct tenant *t, const cJSON *values, cJSON *dv,
 	join(prop, sizeof(prop), path, "enabled");
 	if (!cJSON_IsBool(en))
 		return bad(pb, prop, "must be true or false");
+	if (config_type_ok(dv, path, pb) != 0 ||
+	    only_keys(dv, new_keys, path, "a definition value", pb) != 0)
+		return -1;
 	join(prop, sizeof(prop), path, "presentationValues");
 	list = cJSON_DetachItemFromObjectCaseSensitive(dv,
 	    "presentationValues");
@@ -410,21 +483,22 @@ static int
 update_value(const struct tenant *t, cJSON *stored, const cJSON *upd,
     const char *path, struct problem *pb)
 {
+	static const char *const upd_keys[] = {"@odata.type", "id", "enabled",
+	    "configurationType", "presentationValues", NULL};
 	const cJSON *en = cJSON_GetObjectItemCaseSensitive(upd, "enabled");
 	char prop[PROP_LEN];
 
 	join(prop, sizeof(prop), path, "enabled");
 	if (en != NULL && !cJSON_IsBool(en))
 		return bad(pb, prop, "must be true or false");
-	join(prop, sizeof(prop), path, "configurationType");
-	if (cJSON_GetObjectItemCaseSensitive(upd, "configurationType") !=
-	    NULL && data_str(upd, "configurationType") == NULL)
-		return bad(pb, prop, "must be a string (policy or preference)");
 	join(prop, sizeof(prop), path, DEF_BIND);
 	if (cJSON_GetObjectItemCaseSensitive(upd, DEF_BIND) != NULL ||
 	    cJSON_GetObjectItemCaseSensitive(upd, "definition") != NULL)
 		return bad(pb, prop, "cannot change: delete the value and add "
 		    "one for the other definition");
+	if (config_type_ok(upd, path, pb) != 0 ||
+	    only_keys(upd, upd_keys, path, "a definition value", pb) != 0)
+		return -1;
 	join(prop, sizeof(prop), path, "presentationValues");
 	if (merge_presentations(value_definition(t, stored),
 	    cJSON_GetObjectItemCaseSensitive(stored, "presentationValues"),
@@ -519,30 +593,6 @@ project_presentation_item(const cJSON *item, const struct req *rq,
 	return project_presentation(lc->t, lc->dv, item, lc->expand_a);
 }
 
-static void
-list_of(struct server *s, const struct req *rq, struct resp *rs,
-    const cJSON *arr, enum pager kind, project_fn project,
-    struct list_ctx *lc, const char *context)
-{
-	cJSON **items = NULL;
-	struct page pg;
-	size_t n;
-
-	if (paging_begin(s, rq, rs, lc->t, kind, "BadRequest", &pg) != 0)
-		return;
-	n = paging_collect(arr, NULL, NULL, &items);
-	paging_respond(s, rq, rs, lc->t, &pg, items, n, project, lc,
-	    context);
-	free(items);
-}
-
-static void
-problem_respond(const struct server *s, const struct req *rq,
-    struct resp *rs, const struct problem *pb)
-{
-	err_invalid(rs, s, rq, pb->prop, pb->why);
-}
-
 #define VALUE_CONTEXT	"deviceManagement/groupPolicyConfigurations/" \
 	"definitionValues/$entity"
 
@@ -561,7 +611,7 @@ value_create(const struct server *s, const struct req *rq, struct resp *rs,
 		return;
 	}
 	if (load_value(t, values, body, "", &pb) != 0) {
-		problem_respond(s, rq, rs, &pb);
+		err_invalid(rs, s, rq, pb.prop, pb.why);
 		cJSON_Delete(body);
 		return;
 	}
@@ -594,7 +644,7 @@ value_patch(const struct server *s, const struct req *rq, struct resp *rs,
 	else if (update_value(t, dv, body, "", &pb) == 0)
 		data_stamp_update(conf, COLL_GPCONF);
 	if (pb.prop[0] != '\0')
-		problem_respond(s, rq, rs, &pb);
+		err_invalid(rs, s, rq, pb.prop, pb.why);
 	else
 		resp_empty(rs, 204);
 	cJSON_Delete(body);
@@ -681,7 +731,7 @@ update_values(const struct server *s, const struct req *rq,
 	work = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(conf,
 	    "definitionValues"), 1);
 	if (apply_update(t, work, body, &pb) != 0) {
-		problem_respond(s, rq, rs, &pb);
+		err_invalid(rs, s, rq, pb.prop, pb.why);
 		cJSON_Delete(work);
 	} else {
 		data_set(conf, "definitionValues", work);
@@ -689,12 +739,6 @@ update_values(const struct server *s, const struct req *rq,
 		resp_empty(rs, 204);
 	}
 	cJSON_Delete(body);
-}
-
-static bool
-is(const struct req *rq, const char *method)
-{
-	return strcmp(rq->method, method) == 0;
 }
 
 /* GET .../{dv}/definition and .../{dv}/presentationValues[/{pv}]. */
@@ -713,19 +757,19 @@ value_sub(struct server *s, struct req *rq, struct resp *rs,
 		    intune_expand_has(rq, "presentations")),
 		    "deviceManagement/groupPolicyDefinitions/$entity"));
 	else if (n == 3)
-		list_of(s, rq, rs, cJSON_GetObjectItemCaseSensitive(dv,
+		paging_list(s, rq, rs, t, cJSON_GetObjectItemCaseSensitive(dv,
 		    "presentationValues"), PAGE_PRESVALUES,
 		    project_presentation_item, &lc, "deviceManagement/"
 		    "groupPolicyConfigurations/definitionValues/"
 		    "presentationValues");
-	else if (strcmp(seg[2], "definition") == 0)
-		err_segment(rs, rq, seg[3]);
 	else if ((pv = data_find(cJSON_GetObjectItemCaseSensitive(dv,
 	    "presentationValues"), seg[3])) == NULL)
 		intune_not_found(rs, s, rq, "presentationValue", seg[3]);
 	else
-		resp_json(rs, 200, project_presentation(t, dv, pv,
-		    lc.expand_a));
+		resp_json(rs, 200, paging_entity(s, rq, project_presentation(t,
+		    dv, pv, lc.expand_a), "deviceManagement/"
+		    "groupPolicyConfigurations/definitionValues/"
+		    "presentationValues/$entity"));
 }
 
 static void
@@ -738,21 +782,18 @@ value_route(struct server *s, struct req *rq, struct resp *rs,
 	bool def = intune_expand_has(rq, "definition");
 	bool pres = intune_expand_has(rq, "presentationValues");
 
-	if (n >= 3 && strcmp(seg[2], "definition") != 0 &&
-	    strcmp(seg[2], "presentationValues") != 0)
-		err_segment(rs, rq, seg[2]);
-	else if (dv == NULL)
+	if (dv == NULL)
 		intune_not_found(rs, s, rq, "definitionValue", seg[1]);
-	else if (n >= 3 && is(rq, "GET"))
+	else if (n >= 3 && req_is(rq, "GET"))
 		value_sub(s, rq, rs, t, dv, seg, n);
 	else if (n >= 3)
 		route_no_route(rs, s, rq);
-	else if (is(rq, "GET"))
+	else if (req_is(rq, "GET"))
 		resp_json(rs, 200, paging_entity(s, rq, gpo_project_value(t,
 		    dv, def, pres), VALUE_CONTEXT));
-	else if (is(rq, "PATCH"))
+	else if (req_is(rq, "PATCH"))
 		value_patch(s, rq, rs, t, conf, dv);
-	else if (is(rq, "DELETE")) {
+	else if (req_is(rq, "DELETE")) {
 		cJSON_DeleteItemFromArray(values, data_index(values, dv));
 		data_stamp_update(conf, COLL_GPCONF);
 		resp_empty(rs, 204);
@@ -769,20 +810,18 @@ gpo_route(struct server *s, struct req *rq, struct resp *rs,
 	char ctx[120];
 
 	if (strcmp(seg[0], "updateDefinitionValues") == 0) {
-		if (n == 1 && is(rq, "POST"))
+		if (req_is(rq, "POST"))
 			update_values(s, rq, rs, t, conf);
-		else if (n == 1)
-			route_no_route(rs, s, rq);
 		else
-			err_segment(rs, rq, seg[1]);
-	} else if (n == 1 && is(rq, "GET")) {
+			route_no_route(rs, s, rq);
+	} else if (n == 1 && req_is(rq, "GET")) {
 		snprintf(ctx, sizeof(ctx), "deviceManagement/"
 		    "groupPolicyConfigurations('%.40s')/definitionValues",
 		    data_str(conf, "id"));
-		list_of(s, rq, rs, cJSON_GetObjectItemCaseSensitive(conf,
-		    "definitionValues"), PAGE_DEFVALUES, project_value_item,
-		    &lc, ctx);
-	} else if (n == 1 && is(rq, "POST")) {
+		paging_list(s, rq, rs, t, cJSON_GetObjectItemCaseSensitive(
+		    conf, "definitionValues"), PAGE_DEFVALUES,
+		    project_value_item, &lc, ctx);
+	} else if (n == 1 && req_is(rq, "POST")) {
 		value_create(s, rq, rs, t, conf);
 	} else if (n == 1) {
 		route_no_route(rs, s, rq);

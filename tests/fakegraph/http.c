@@ -80,6 +80,12 @@ req_header(const struct req *rq, const char *name)
 	return kv_get(&rq->headers, name);
 }
 
+bool
+req_is(const struct req *rq, const char *method)
+{
+	return strcmp(rq->method, method) == 0;
+}
+
 const char *
 req_arg(const struct req *rq, const char *name)
 {

@@ -89,7 +89,7 @@ expand_of(const struct req *rq, const struct tenant *t, enum coll c,
 	struct expand x = expand_init(t, c, list);
 	size_t i;
 
-	for (i = 0; f->navs[i] != NULL && i < MAX_NAVS; i++)
+	for (i = 0; i < MAX_NAVS && f->navs[i] != NULL; i++)
 		x.nav[i] = intune_expand_has(rq, f->navs[i]);
 	/* Scope tags and filters answer an expanded assignments with an
 	 * empty list (IntuneManagement notes this for scope tags). */
@@ -108,7 +108,7 @@ expand_created(const struct tenant *t, enum coll c)
 	struct expand x = expand_init(t, c, false);
 	size_t i;
 
-	for (i = 0; f->navs[i] != NULL && i < MAX_NAVS; i++)
+	for (i = 0; i < MAX_NAVS && f->navs[i] != NULL; i++)
 		x.nav[i] = strcmp(f->navs[i], "assignments") != 0 &&
 		    strcmp(f->navs[i], "definitionValues") != 0;
 	return x;
@@ -145,7 +145,7 @@ project_policy(const cJSON *item, const struct req *rq, void *ctx)
 		    "settings"))));
 		data_set(o, "isAssigned", cJSON_CreateBool(na > 0));
 	}
-	for (i = 0; f->navs[i] != NULL && i < MAX_NAVS; i++) {
+	for (i = 0; i < MAX_NAVS && f->navs[i] != NULL; i++) {
 		if (!x->nav[i])
 			cJSON_DeleteItemFromObjectCaseSensitive(o, f->navs[i]);
 		else if (strcmp(f->navs[i], "definitionValues") == 0)
@@ -167,9 +167,28 @@ project_copy(const cJSON *item, const struct req *rq, void *ctx)
 	return cJSON_Duplicate(item, 1);
 }
 
+/* The first member name that appears twice in one object of v, at any
+ * depth, or NULL.  cJSON keeps both, and the checks would see only one. */
+static const char *
+duplicate_member(const cJSON *v)
+{
+	const cJSON *e, *f;
+	const char *dup;
+
+	cJSON_ArrayForEach(e, v) {
+		for (f = e->next; cJSON_IsObject(v) && f != NULL; f = f->next)
+			if (strcmp(e->string, f->string) == 0)
+				return e->string;
+		if ((dup = duplicate_member(e)) != NULL)
+			return dup;
+	}
+	return NULL;
+}
+
 cJSON *
 intune_body(const struct req *rq, struct resp *rs)
 {
+	const char *dup;
 	cJSON *doc;
 
 	if (rq->body == NULL || rq->body_len == 0) {
@@ -185,11 +204,17 @@ intune_body(const struct req *rq, struct resp *rs)
 		    "and payload is of valid JSON format.");
 		return NULL;
 	}
+	if ((dup = duplicate_member(doc)) != NULL) {
+		err_graphf(rs, rq, 400, "BadRequest", "The property '%.100s' "
+		    "appears more than once in the request payload.", dup);
+		cJSON_Delete(doc);
+		return NULL;
+	}
 	return doc;
 }
 
-int
-intune_strict(const struct server *s, const struct req *rq, struct resp *rs,
+static int
+check_strict(const struct server *s, const struct req *rq, struct resp *rs,
     const cJSON *body, enum coll c, enum write_kind w)
 {
 	const char *why = "";
@@ -301,15 +326,17 @@ create_rules(const struct server *s, const struct req *rq, struct resp *rs,
     const struct tenant *t, cJSON *body, enum coll c)
 {
 	const struct family *f = family_of(c);
+	const cJSON *rules;
 	const char *const *k;
 
 	if (f->typed && strict_type(s, rq, rs, body, c) != 0)
 		return -1;
-	if (c == COLL_COMPLIANCE && ((cJSON_GetObjectItemCaseSensitive(body,
-	    "scheduledActionsForRule") != NULL && strict_actions(s, rq, rs,
-	    body, "scheduledActionsForRule") != 0) || one_block_action(s, rq,
-	    rs, cJSON_GetObjectItemCaseSensitive(body,
-	    "scheduledActionsForRule")) != 0))
+	rules = cJSON_GetObjectItemCaseSensitive(body,
+	    "scheduledActionsForRule");
+	if (c == COLL_COMPLIANCE && rules != NULL && strict_actions(s, rq, rs,
+	    body, "scheduledActionsForRule") != 0)
+		return -1;
+	if (c == COLL_COMPLIANCE && one_block_action(s, rq, rs, rules) != 0)
 		return -1;
 	for (k = f->required; *k != NULL; k++) {
 		if (data_str(body, *k) == NULL) {
@@ -355,7 +382,7 @@ policy_create(struct server *s, const struct req *rq, struct resp *rs,
 
 	if (body == NULL)
 		return;
-	if (intune_strict(s, rq, rs, body, c, WRITE_POST) != 0 ||
+	if (check_strict(s, rq, rs, body, c, WRITE_POST) != 0 ||
 	    create_rules(s, rq, rs, t, body, c) != 0) {
 		cJSON_Delete(body);
 		return;
@@ -375,14 +402,16 @@ keeps_identity(const struct server *s, const struct req *rq,
 {
 	const struct family *f = family_of(c);
 	const char *type = data_str(body, "@odata.type");
+	const char *stored = data_str(item, "@odata.type");
 	const char *const *k;
 	const char *v;
 
-	if (type != NULL && !str_ieq(type, data_str(item, "@odata.type"))) {
+	/* Families without a stored type take any (Graph ignores it). */
+	if (type != NULL && stored != NULL && !str_ieq(type, stored)) {
 		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "The "
 		    "@odata.type '%.100s' differs from the stored type "
 		    "'%.100s'; an update must keep the derived type.", type,
-		    data_str(item, "@odata.type"));
+		    stored);
 		return -1;
 	}
 	for (k = f->fixed; *k != NULL; k++) {
@@ -409,8 +438,8 @@ changeable(const struct server *s, const struct req *rq, struct resp *rs,
 	return -1;
 }
 
-void
-intune_merge(cJSON *item, const cJSON *body)
+static void
+merge_into(cJSON *item, const cJSON *body)
 {
 	const cJSON *e;
 
@@ -426,11 +455,11 @@ policy_patch(const struct server *s, const struct req *rq, struct resp *rs,
 
 	if (body == NULL)
 		return;
-	if (intune_strict(s, rq, rs, body, c, WRITE_PATCH) == 0 &&
+	if (check_strict(s, rq, rs, body, c, WRITE_PATCH) == 0 &&
 	    keeps_identity(s, rq, rs, item, body, c) == 0 &&
 	    changeable(s, rq, rs, item, c) == 0 &&
 	    strict_values(s, rq, rs, t, body, c) == 0) {
-		intune_merge(item, body);
+		merge_into(item, body);
 		if (c == COLL_DEVCONF)
 			data_seal_oma(t, item);
 		data_stamp_update(item, c);
@@ -453,7 +482,7 @@ policy_put(const struct server *s, const struct req *rq, struct resp *rs,
 
 	if (body == NULL)
 		return;
-	if (intune_strict(s, rq, rs, body, COLL_CONFPOL, WRITE_PUT) != 0 ||
+	if (check_strict(s, rq, rs, body, COLL_CONFPOL, WRITE_PUT) != 0 ||
 	    keeps_identity(s, rq, rs, item, body, COLL_CONFPOL) != 0 ||
 	    strict_values(s, rq, rs, t, body, COLL_CONFPOL) != 0) {
 		cJSON_Delete(body);
@@ -491,20 +520,12 @@ sub_list(struct server *s, const struct req *rq, struct resp *rs,
     const struct tenant *t, const cJSON *item, enum coll c,
     const char *sub)
 {
-	cJSON **items = NULL;
-	struct page pg;
 	char ctx[200];
-	size_t n;
 
-	if (paging_begin(s, rq, rs, t, nav_pager(sub), "BadRequest",
-	    &pg) != 0)
-		return;
-	n = paging_collect(cJSON_GetObjectItemCaseSensitive(item, sub), NULL,
-	    NULL, &items);
 	snprintf(ctx, sizeof(ctx), "deviceManagement/%s('%.60s')/%s",
 	    coll_name(c), data_str(item, "id"), sub);
-	paging_respond(s, rq, rs, t, &pg, items, n, project_copy, NULL, ctx);
-	free(items);
+	paging_list(s, rq, rs, t, cJSON_GetObjectItemCaseSensitive(item, sub),
+	    nav_pager(sub), project_copy, NULL, ctx);
 }
 
 static void
@@ -567,7 +588,10 @@ schedule_actions(const struct server *s, const struct req *rq,
 	if (body == NULL)
 		return;
 	rules = cJSON_GetObjectItemCaseSensitive(body, ACTIONS_KEY);
-	if (strict_actions(s, rq, rs, body, ACTIONS_KEY) == 0 &&
+	if (cJSON_GetArraySize(body) != 1 || rules == NULL)
+		err_intune(rs, s, rq, 400, "ModelValidationFailure", "The body "
+		    "must be {\"" ACTIONS_KEY "\":[...]} and nothing else.");
+	else if (strict_actions(s, rq, rs, body, ACTIONS_KEY) == 0 &&
 	    one_block_action(s, rq, rs, rules) == 0) {
 		data_set(item, "scheduledActionsForRule",
 		    cJSON_Duplicate(rules, 1));
@@ -622,28 +646,37 @@ oma_plain_value(const struct server *s, const struct req *rq,
 
 /* ---- dispatch -------------------------------------------------------- */
 
-static bool
-is(const struct req *rq, const char *method)
+static void
+policy_delete(const struct server *s, const struct req *rq, struct resp *rs,
+    const struct tenant *t, cJSON *item, enum coll c)
 {
-	return strcmp(rq->method, method) == 0;
+	if (changeable(s, rq, rs, item, c) != 0)
+		return;
+	cJSON_DeleteItemFromArray(t->coll[c], data_index(t->coll[c], item));
+	resp_empty(rs, 204);
 }
 
 static void
 one_item(struct server *s, struct req *rq, struct resp *rs,
     const struct tenant *t, enum coll c, cJSON *item)
 {
-	if (is(rq, "GET"))
+	if (req_is(rq, "GET"))
 		policy_get(s, rq, rs, t, item, c);
-	else if (is(rq, "PATCH"))
+	else if (req_is(rq, "PATCH"))
 		policy_patch(s, rq, rs, t, item, c);
-	else if (is(rq, "PUT") && c == COLL_CONFPOL)
+	else if (req_is(rq, "PUT") && c == COLL_CONFPOL)
 		policy_put(s, rq, rs, t, item);
-	else if (is(rq, "DELETE") && changeable(s, rq, rs, item, c) == 0) {
-		cJSON_DeleteItemFromArray(t->coll[c], data_index(t->coll[c],
-		    item));
-		resp_empty(rs, 204);
-	} else if (!is(rq, "DELETE"))
+	else if (req_is(rq, "DELETE"))
+		policy_delete(s, rq, rs, t, item, c);
+	else
 		route_no_route(rs, s, rq);
+}
+
+static bool
+is_decrypt(enum coll c, const char *sub)
+{
+	return c == COLL_DEVCONF && strncmp(sub, DECRYPT_FN "(",
+	    strlen(DECRYPT_FN) + 1) == 0;
 }
 
 /* The actions and functions bound to one entity of family c. */
@@ -654,59 +687,69 @@ is_action(enum coll c, const char *sub)
 
 	return (f->assignable && strcmp(sub, "assign") == 0) ||
 	    (c == COLL_COMPLIANCE && strcmp(sub,
-	    "scheduleActionsForRules") == 0) ||
-	    (c == COLL_DEVCONF && strncmp(sub, DECRYPT_FN "(",
-	    strlen(DECRYPT_FN) + 1) == 0) ||
+	    "scheduleActionsForRules") == 0) || is_decrypt(c, sub) ||
 	    (c == COLL_GPCONF && strcmp(sub, "updateDefinitionValues") == 0);
+}
+
+/* The segment after seg[k] that no route has, or 0: an item takes one
+ * navigation (with an id after it) or an action; a definition value
+ * takes "definition" or "presentationValues" (with an id after it). */
+static size_t
+unknown_segment(enum coll c, char **seg, size_t n)
+{
+	bool values = c == COLL_GPCONF && n > 3 &&
+	    strcmp(seg[3], "definitionValues") == 0;
+
+	if (n > 3 && !has_nav(family_of(c), seg[3]) && !is_action(c, seg[3]))
+		return 3;
+	if (n > 4 && is_action(c, seg[3]))
+		return 4;
+	if (!values)
+		return n > 5 ? 5 : 0;
+	if (n > 5 && strcmp(seg[5], "definition") != 0 &&
+	    strcmp(seg[5], "presentationValues") != 0)
+		return 5;
+	if (n > 6 && strcmp(seg[5], "definition") == 0)
+		return 6;
+	return n > 7 ? 7 : 0;
 }
 
 static void
 action_route(struct server *s, struct req *rq, struct resp *rs,
     const struct tenant *t, enum coll c, cJSON *item, const char *sub)
 {
-	bool get = is(rq, "GET");
-
-	if (c == COLL_DEVCONF && get && strcmp(sub, "assign") != 0)
+	if (is_decrypt(c, sub) && req_is(rq, "GET"))
 		oma_plain_value(s, rq, rs, t, item, sub);
-	else if (get)
-		route_no_route(rs, s, rq);
-	else if (strcmp(sub, "assign") == 0 && is(rq, "POST"))
+	else if (strcmp(sub, "assign") == 0 && req_is(rq, "POST"))
 		policy_assign(s, rq, rs, t, item, c);
-	else if (c == COLL_COMPLIANCE && is(rq, "POST"))
+	else if (c == COLL_COMPLIANCE && !is_decrypt(c, sub) &&
+	    strcmp(sub, "assign") != 0 && req_is(rq, "POST"))
 		schedule_actions(s, rq, rs, item);
 	else
 		route_no_route(rs, s, rq);
 }
 
+/* /{id}[/...]; the path's shape was checked by unknown_segment. */
 static void
 item_route(struct server *s, struct req *rq, struct resp *rs,
     const struct tenant *t, enum coll c, char **seg, size_t n)
 {
-	const struct family *f = family_of(c);
 	cJSON *item = data_find(t->coll[c], seg[2]);
 	const char *sub = n > 3 ? seg[3] : "";
-	bool nav = n > 3 && has_nav(f, sub);
+	bool nav = n > 3 && has_nav(family_of(c), sub);
 
-	if (n > 3 && !nav && !is_action(c, sub)) {
-		err_segment(rs, rq, seg[3]);
-		return;
-	}
-	if (item == NULL) {
+	if (item == NULL)
 		intune_not_found(rs, s, rq, coll_name(c), seg[2]);
-		return;
-	}
-	if (c == COLL_GPCONF && (strcmp(sub, "definitionValues") == 0 ||
+	else if (c == COLL_GPCONF && (strcmp(sub, "definitionValues") == 0 ||
 	    strcmp(sub, "updateDefinitionValues") == 0))
 		gpo_route(s, rq, rs, t, item, seg + 3, n - 3);
 	else if (n == 3)
 		one_item(s, rq, rs, t, c, item);
-	else if (n > 5)
-		err_segment(rs, rq, seg[5]);
-	else if (nav && n == 4 && is(rq, "GET"))
+	else if (nav && n == 4 && req_is(rq, "GET"))
 		sub_list(s, rq, rs, t, item, c, sub);
-	else if (nav && n == 5 && is(rq, "GET"))
+	else if (nav && n == 5 && req_is(rq, "GET"))
 		sub_get(s, rq, rs, item, sub, seg[4]);
-	else if (!nav && n == 4)
+	else if (!nav)
 		action_route(s, rq, rs, t, c, item, sub);
 	else
 		route_no_route(rs, s, rq);
@@ -731,7 +774,7 @@ admit(struct server *s, const struct req *rq, struct resp *rs,
     const struct token *t, enum coll c, bool decrypt)
 {
 	const struct family *f = family_of(c);
-	bool write = !is(rq, "GET");
+	bool write = !req_is(rq, "GET");
 	const char *const *need = write || decrypt ? f->write : f->read;
 	char num[24], names[200];
 	long wait_s;
@@ -756,8 +799,8 @@ void
 intune_route(struct server *s, struct req *rq, struct resp *rs,
     const struct token *t, const char *ver, char **seg, size_t n)
 {
-	const struct tenant *ten = (struct tenant *)t->tenant;
-	const struct family *f;
+	const struct tenant *ten = t->tenant;
+	size_t bad;
 	enum coll c;
 
 	if (n < 2) {
@@ -769,17 +812,20 @@ intune_route(struct server *s, struct req *rq, struct resp *rs,
 		err_segment(rs, rq, seg[1]);
 		return;
 	}
-	f = family_of(c);
-	if (f->read_only && !is(rq, "GET")) {
+	/* The path (400) before the permission (403) and throttling. */
+	if ((bad = unknown_segment(c, seg, n)) != 0) {
+		err_segment(rs, rq, seg[bad]);
+		return;
+	}
+	if (family_of(c)->read_only && !req_is(rq, "GET")) {
 		route_no_route(rs, s, rq);
 		return;
 	}
-	if (admit(s, rq, rs, t, c, c == COLL_DEVCONF && n == 4 &&
-	    strncmp(seg[3], DECRYPT_FN, strlen(DECRYPT_FN)) == 0) != 0)
+	if (admit(s, rq, rs, t, c, n == 4 && is_decrypt(c, seg[3])) != 0)
 		return;
-	if (n == 2 && is(rq, "GET"))
+	if (n == 2 && req_is(rq, "GET"))
 		policy_list(s, rq, rs, ten, c);
-	else if (n == 2 && is(rq, "POST"))
+	else if (n == 2 && req_is(rq, "POST"))
 		policy_create(s, rq, rs, ten, c);
 	else if (n == 2)
 		route_no_route(rs, s, rq);

@@ -260,3 +260,29 @@ paging_collect(const cJSON *arr, const struct qnode *a, const struct qnode *b,
 	}
 	return n;
 }
+
+void
+paging_list(struct server *s, const struct req *rq, struct resp *rs,
+    const struct tenant *t, const cJSON *arr, enum pager kind,
+    project_fn project, void *ctx, const char *context)
+{
+	static const char *const unsupported[] = {"$filter", "$search",
+	    "$skip", NULL};
+	cJSON **items = NULL;
+	struct page pg;
+	size_t i, n;
+
+	for (i = 0; unsupported[i] != NULL; i++) {
+		if (req_arg(rq, unsupported[i]) != NULL) {
+			err_graphf(rs, rq, 400, "BadRequest", "%s is not "
+			    "supported on this navigation list by fakegraph.",
+			    unsupported[i]);
+			return;
+		}
+	}
+	if (paging_begin(s, rq, rs, t, kind, "BadRequest", &pg) != 0)
+		return;
+	n = paging_collect(arr, NULL, NULL, &items);
+	paging_respond(s, rq, rs, t, &pg, items, n, project, ctx, context);
+	free(items);
+}

@@ -68,12 +68,38 @@ redact_form(const char *body, size_t n)
 	return buf_take(&b);
 }
 
-/* Replaces the "value" of every object marked "isEncrypted": true, at
- * any depth (a $batch body nests the items' bodies).  Returns how many. */
+static char *redact_json(const char *body, size_t n);
+
+/* Redacts member e of object v if it is a secret: a form-field-named
+ * member, or a string "body" holding JSON with secrets in it (a $batch
+ * item's).  Returns 1 if it did. */
 static int
-redact_encrypted(cJSON *v)
+redact_member(cJSON *v, cJSON *e)
 {
-	cJSON *e;
+	char *inner;
+
+	if (secret_field(e->string) && !cJSON_IsNull(e)) {
+		cJSON_ReplaceItemViaPointer(v, e,
+		    cJSON_CreateString("<redacted>"));
+		return 1;
+	}
+	if (strcmp(e->string, "body") == 0 && cJSON_IsString(e) &&
+	    (inner = redact_json(e->valuestring,
+	    strlen(e->valuestring))) != NULL) {
+		cJSON_ReplaceItemViaPointer(v, e, cJSON_CreateString(inner));
+		free(inner);
+		return 1;
+	}
+	return 0;
+}
+
+/* Redacts, at any depth, the "value" of every object marked
+ * "isEncrypted": true and the members redact_member names.  Returns how
+ * many. */
+static int
+redact_tree(cJSON *v)
+{
+	cJSON *e, *next;
 	int n = 0;
 
 	if (cJSON_IsObject(v) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
@@ -83,20 +109,25 @@ redact_encrypted(cJSON *v)
 		    cJSON_CreateString("<redacted>"));
 		n++;
 	}
-	cJSON_ArrayForEach(e, v)
-		n += redact_encrypted(e);
+	for (e = v->child; e != NULL; e = next) {
+		next = e->next;
+		if (cJSON_IsObject(v) && redact_member(v, e) != 0)
+			n++;
+		else
+			n += redact_tree(e);
+	}
 	return n;
 }
 
-/* A JSON body with encrypted OMA values redacted (reprinted compact),
- * or NULL to log it as it came. */
+/* A JSON body with its secrets redacted (reprinted compact), or NULL if
+ * it is not JSON or holds none. */
 static char *
 redact_json(const char *body, size_t n)
 {
 	cJSON *doc = cJSON_ParseWithLength(body, n);
 	char *printed, *text = NULL;
 
-	if (doc != NULL && redact_encrypted(doc) > 0 &&
+	if (doc != NULL && redact_tree(doc) > 0 &&
 	    (printed = cJSON_PrintUnformatted(doc)) != NULL) {
 		text = xstrdup(printed);
 		cJSON_free(printed);
@@ -105,26 +136,27 @@ redact_json(const char *body, size_t n)
 	return text;
 }
 
+/* What the log keeps of a body: JSON and form bodies with their secrets
+ * redacted (whatever the Content-Type said), others as they came, cut at
+ * FG_MAX_LOGGED_BODY (after redacting: a cut body would not parse).  A
+ * body over FG_MAX_BODY (413) was never read whole: none is kept. */
 static void
 log_body(cJSON *e, const struct req *rq)
 {
-	size_t n = rq->body_len;
-	char *text, *json = NULL;
+	char *json = rq->body != NULL && !rq->body_truncated ?
+	    redact_json(rq->body, rq->body_len) : NULL;
+	size_t n = json != NULL ? strlen(json) : rq->body_len;
+	char *text;
 
-	/* Redacted before the cut: a cut body would no longer parse. */
-	if (rq->body != NULL && !form_body(rq))
-		json = redact_json(rq->body, rq->body_len);
-	if (json != NULL)
-		n = strlen(json);
-	if (n > FG_MAX_LOGGED_BODY) {
-		n = FG_MAX_LOGGED_BODY;
+	if (n > FG_MAX_LOGGED_BODY || rq->body_truncated) {
+		n = n > FG_MAX_LOGGED_BODY ? FG_MAX_LOGGED_BODY : n;
 		cJSON_AddTrueToObject(e, "body_truncated");
 	}
 	if (json != NULL)
 		text = xstrndup(json, n);
-	else if (rq->body == NULL)
+	else if (rq->body == NULL || rq->body_truncated)
 		text = xstrdup("");
-	else if (form_body(rq))
+	else if (form_body(rq) || memchr(rq->body, '=', rq->body_len) != NULL)
 		text = redact_form(rq->body, n);
 	else
 		text = xstrndup(rq->body, n);

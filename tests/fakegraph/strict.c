@@ -94,7 +94,8 @@ check_element_ids(const cJSON *body, const char *list, const char *inner,
 		inner_list = inner != NULL ?
 		    cJSON_GetObjectItemCaseSensitive(e, inner) : NULL;
 		cJSON_ArrayForEach(in, inner_list) {
-			if (cJSON_GetObjectItemCaseSensitive(in, "id") != NULL) {
+			if (cJSON_GetObjectItemCaseSensitive(in, "id") !=
+			    NULL) {
 				snprintf(prop, proplen, "%s[%d].%s[%d].id",
 				    list, i, inner, j);
 				*why = "is assigned by the server";
@@ -119,7 +120,8 @@ nav_problem(const char *name, enum coll c, enum write_kind w)
 		    "'settings'); PUT the whole policy instead";
 	if (strcmp(name, "scheduledActionsForRule") == 0 &&
 	    c == COLL_COMPLIANCE && w == WRITE_PATCH)
-		return "cannot be PATCHed; use POST .../scheduleActionsForRules";
+		return "cannot be PATCHed; use POST "
+		    ".../scheduleActionsForRules";
 	if (strcmp(name, "definitionValues") == 0 && c == COLL_GPCONF)
 		return "is a navigation property; create the configuration "
 		    "first, then POST .../definitionValues or "
@@ -203,7 +205,8 @@ rule_problem(const cJSON *r, const char *path, char *prop, size_t proplen)
 		snprintf(prop, proplen, "%s.scheduledActionConfigurations[%d]",
 		    path, j++);
 		type = data_str(a, "actionType");
-		if (!cJSON_IsObject(a) || type == NULL || !listed(actions, type))
+		if (!cJSON_IsObject(a) || type == NULL ||
+		    !listed(actions, type))
 			return "needs an actionType such as block, "
 			    "notification or retire";
 		if (cJSON_GetObjectItemCaseSensitive(a, "id") != NULL) {
@@ -225,8 +228,8 @@ strict_actions(const struct server *s, const struct req *rq,
 	int i = 0;
 
 	if (!cJSON_IsArray(list)) {
-		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "The body "
-		    "must carry \"%s\":[...].", key);
+		err_intunef(rs, s, rq, 400, "ModelValidationFailure",
+		    "The body must carry \"%s\":[...].", key);
 		return -1;
 	}
 	cJSON_ArrayForEach(r, list) {
@@ -280,7 +283,8 @@ script_values(const struct server *s, const struct req *rq,
 	}
 	if (run != NULL && (!cJSON_IsString(run) ||
 	    !listed(accounts, run->valuestring))) {
-		err_invalid(rs, s, rq, "runAsAccount", "must be system or user");
+		err_invalid(rs, s, rq, "runAsAccount",
+		    "must be system or user");
 		return -1;
 	}
 	return 0;
@@ -360,7 +364,8 @@ target_problem(const struct tenant *ten, const cJSON *t)
 		return "has a deviceAndAppManagementAssignmentFilterType that "
 		    "is not none, include or exclude";
 	if (fid != NULL && !cJSON_IsNull(fid) && !cJSON_IsString(fid))
-		return "has a non-string deviceAndAppManagementAssignmentFilterId";
+		return "has a non-string "
+		    "deviceAndAppManagementAssignmentFilterId";
 	/* Stricter than Graph, as for groups: the zero GUID means none. */
 	if (cJSON_IsString(fid) && strcmp(fid->valuestring, NO_FILTER) != 0 &&
 	    data_find(ten->coll[COLL_FILTERS], fid->valuestring) == NULL)
@@ -390,8 +395,8 @@ strict_assign(const struct server *s, const struct req *rq,
 	int i = 0;
 
 	if (!cJSON_IsArray(list)) {
-		err_intunef(rs, s, rq, 400, "ModelValidationFailure", "The body "
-		    "must be {\"%s\":[...]}.", key);
+		err_intunef(rs, s, rq, 400, "ModelValidationFailure",
+		    "The body must be {\"%s\":[...]}.", key);
 		return -1;
 	}
 	cJSON_ArrayForEach(a, list) {

@@ -1,9 +1,10 @@
 /*
  * throttle - write throttling (S8): a token bucket per (tenant, app or
  * user, Intune family) holding throttle.writes_per_window tokens that
- * refill evenly over throttle.window_s seconds.  A write without a token gets 429 and
- * Retry-After: the whole seconds until the next token, so a client that
- * waits exactly that long succeeds.  Rejected writes take no token.
+ * refill evenly over throttle.window_s seconds.  A write without a token
+ * gets 429 and Retry-After: the whole seconds until the next token, so a
+ * client that waits exactly that long succeeds.  A write answered 429
+ * takes no token; one refused later, by validation, has taken one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "fakegraph.h"
