@@ -19,16 +19,16 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes
 OPT	?= -O2 -g
-CFLAGS	+= $(OPT) -std=c11 $(WARN) -Iinclude -Icore $(PKG_CFLAGS) $(SAN)
+CFLAGS	+= $(OPT) -std=c11 -pthread $(WARN) -Iinclude -Icore $(PKG_CFLAGS) $(SAN)
 LDFLAGS	+= $(SAN)
-LDLIBS	 = $(PKG_LIBS) -ldl -lm
+LDLIBS	 = $(PKG_LIBS) -ldl -lm -pthread
 PLUGIN_FLAGS = -fPIC -fvisibility=hidden -shared -Wl,-z,defs
 
 CORE_SRC = core/util.c core/log.c core/run.c core/identity.c \
 	   core/config.c core/store.c core/loader.c core/hostapi.c \
 	   core/runtime.c core/submit.c core/worker.c core/render.c \
-	   core/wake.c core/graph.c core/handoff.c core/supervisor.c \
-	   core/cli.c
+	   core/wake.c core/graph.c core/handoff.c core/watchdog.c \
+	   core/supervisor.c core/cli.c
 CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
 
 TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record graphtest
@@ -98,7 +98,8 @@ deps:
 	else echo "deps: missing:$$missing; run: sudo apt-get install -y$$missing"; \
 	  exit 1; fi
 
-test-suites: all $(UNIT_BIN) $(BUILD)/tools/submit_storm $(BUILD)/fakegraph
+test-suites: all $(UNIT_BIN) $(BUILD)/tools/submit_storm \
+	  $(BUILD)/tools/hold_writer $(BUILD)/fakegraph
 
 test: deps
 	@$(MAKE) --no-print-directory test-suites >/dev/null

@@ -57,6 +57,7 @@ static const char usage_text[] =
     "  worker [--once]\n"
     "  prune --older-than DAYS\n"
     "  check-store\n"
+    "  store backup DIR\n"
     "exit status: 0 ok, 1 runtime error or run failed, 2 bad usage or input,"
     "\n  3 run partial, 4 run canceled, 5 wait timed out\n";
 
@@ -241,7 +242,7 @@ static int
 wait_for(struct runtime *rt, uint64_t id, int64_t timeout_ms, int json)
 {
 	int64_t start = monotonic_ms();
-	int bar = isatty(STDERR_FILENO) && !json;
+	int bar = isatty(STDERR_FILENO) && !json, told = 0;
 	struct timespec pause = { 0, 100 * 1000 * 1000 };
 	char err[1024];
 
@@ -266,6 +267,14 @@ wait_for(struct runtime *rt, uint64_t id, int64_t timeout_ms, int json)
 				print_outcome(&r);
 			run_free(&r);
 			return rc;
+		}
+		if (r.state == RUN_QUEUED && !told &&
+		    !store_runner_active(rt->st)) {
+			told = 1;
+			fprintf(stderr, "oprun wait: run %llu is queued and no "
+			    "runner is running on store %s; start `oprun serve` "
+			    "(or `oprun worker`) to run it\n",
+			    (unsigned long long)id, rt->cfg.store_path);
 		}
 		run_free(&r);
 		if (timeout_ms >= 0 && monotonic_ms() - start >= timeout_ms) {
@@ -953,6 +962,11 @@ cmd_worker(struct args *a, int argc, char **argv, int i)
 	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0 ||
 	    (rc = open_rt(&rt, a, RUNTIME_PLUGINS | RUNTIME_STORE)) != 0)
 		return rc;
+	if (store_lock_runner(rt.st, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "oprun worker: %s\n", err);
+		runtime_close(&rt);
+		return EXIT_RUNTIME;
+	}
 	once = opt_get(opts, "once") != NULL;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
@@ -1042,6 +1056,34 @@ cmd_check_store(struct args *a, int argc, char **argv, int i)
 	return rc;
 }
 
+/* store backup DIR: a hot, compacted copy (LMDB's own copy). */
+static int
+cmd_store(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { NULL, 0, NULL } };
+	struct runtime rt;
+	char err[1024];
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 2, 2)) != 0)
+		return rc;
+	if (strcmp(a->pos[0], "backup") != 0)
+		return usage_error(a->cmd, "unknown subcommand '%s' (expected "
+		    "backup DIR)", a->pos[0]);
+	if ((rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
+		return rc;
+	if (store_backup(rt.st, a->pos[1], err, sizeof(err)) != 0) {
+		fprintf(stderr, "oprun store backup: %s\n", err);
+		rc = EXIT_RUNTIME;
+	} else {
+		printf("backup of %s written to %s/data.mdb; to restore it, "
+		    "stop oprun and copy it over the store's data.mdb\n",
+		    rt.cfg.store_path, a->pos[1]);
+	}
+	runtime_close(&rt);
+	return rc;
+}
+
 static int
 cmd_serve(struct args *a, int argc, char **argv, int i)
 {
@@ -1058,8 +1100,9 @@ static int
 cmd_executor(struct args *a, int argc, char **argv, int i)
 {
 	struct opt opts[] = { { "epoch", 1, NULL }, { "control-fd", 1, NULL },
-		{ NULL, 0, NULL } };
-	uint64_t epoch, fd;
+		{ "heartbeat-fd", 1, NULL }, { NULL, 0, NULL } };
+	uint64_t epoch, fd, beat = 0;
+	const char *beat_text;
 	int rc;
 
 	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0)
@@ -1069,8 +1112,13 @@ cmd_executor(struct args *a, int argc, char **argv, int i)
 	    opt_get(opts, "control-fd") == NULL ||
 	    parse_u64(opt_get(opts, "control-fd"), 1024, &fd) != 0)
 		return usage_error(a->cmd, "is started by `oprun serve`, with "
-		    "--epoch N --control-fd FD");
-	return executor_main(a->config, epoch, (int)fd);
+		    "--epoch N --control-fd FD [--heartbeat-fd FD]");
+	beat_text = opt_get(opts, "heartbeat-fd");
+	if (beat_text != NULL && parse_u64(beat_text, 1024, &beat) != 0)
+		return usage_error(a->cmd, "--heartbeat-fd %s: not a file "
+		    "descriptor", beat_text);
+	return executor_main(a->config, epoch, (int)fd,
+	    beat_text != NULL ? (int)beat : -1);
 }
 
 static const struct {
@@ -1082,7 +1130,8 @@ static const struct {
 	{ "notifications", cmd_notifications }, { "plugins", cmd_plugins },
 	{ "config", cmd_config }, { "worker", cmd_worker },
 	{ "prune", cmd_prune }, { "check-store", cmd_check_store },
-	{ "serve", cmd_serve }, { "executor", cmd_executor },
+	{ "store", cmd_store }, { "serve", cmd_serve },
+	{ "executor", cmd_executor },
 };
 
 int

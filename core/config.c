@@ -59,6 +59,8 @@ static const struct {
 	    offsetof(struct config, run_timeout_s) },
 	{ "runner", "cancel_grace_s", 0, 3600,
 	    offsetof(struct config, cancel_grace_s) },
+	{ "runner", "stall_timeout_s", 1, 3600,
+	    offsetof(struct config, stall_timeout_s) },
 	{ "runner", "shutdown_grace_s", 0, 3600,
 	    offsetof(struct config, shutdown_grace_s) },
 	{ "runner", "max_concurrent_runs", 0, 100000,
@@ -496,6 +498,7 @@ set_defaults(struct config *cfg, const char *dir)
 	cfg->max_attempts = 3;
 	cfg->run_timeout_s = 3600;
 	cfg->cancel_grace_s = 10;
+	cfg->stall_timeout_s = 5;
 	cfg->shutdown_grace_s = 30;
 	cfg->graph_base_url = xstrdup("https://graph.microsoft.com");
 	cfg->login_url = xstrdup("https://login.microsoftonline.com");

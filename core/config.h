@@ -39,6 +39,7 @@ struct config {
 	uint64_t max_attempts;		/* of an idempotent run after crashes */
 	uint64_t run_timeout_s;		/* 0 = no limit */
 	uint64_t cancel_grace_s;	/* cancel flag -> kill */
+	uint64_t stall_timeout_s;	/* missed heartbeat or held writer lock */
 	uint64_t shutdown_grace_s;	/* SIGTERM -> interrupt running runs */
 	uint64_t max_concurrent_runs;	/* all tenants; 0 = no cap */
 	int log_level;		/* enum oprun_log_level */

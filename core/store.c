@@ -15,14 +15,19 @@
  * environment is local to one host.  Bump RUN_RECORD_VERSION (and teach
  * decode_run the old layout) whenever the layout below changes.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* fallocate */
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -39,6 +44,10 @@ struct store {
 	char path[4096];
 	char config_file[1024];
 	uint64_t map_size_mb;
+	int full;		/* the last write failed: map or disk full */
+	int lock_fd;		/* data.mdb, flocked by the sole runner, or -1 */
+	int up_fd;		/* lock.mdb, flocked shared by a runner, or -1 */
+	_Atomic int64_t *write_since_ms; /* see store_watch_writes */
 };
 
 struct run_list {
@@ -247,19 +256,57 @@ key_id(const unsigned char *p)
 
 /* ---- errors ------------------------------------------------------ */
 
+/* The store could not grow: its map or the disk holding it is full. */
+static int
+rc_is_full(int rc)
+{
+	return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT ||
+	    rc == EFBIG;
+}
+
 static int
 lmdb_err(struct store *st, int rc, const char *what, char *err, size_t errlen)
 {
+	if (rc_is_full(rc))
+		st->full = 1;
 	if (rc == MDB_MAP_FULL)
 		return errf(err, errlen, "store %s is full (%llu MiB): raise "
 		    "[store] map_size_mb in %s or prune old runs with "
 		    "`oprun prune`", st->path,
 		    (unsigned long long)st->map_size_mb, st->config_file);
+	if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
+		return errf(err, errlen, "store %s: %s: the disk holding the "
+		    "store is full (%s): free space on that filesystem (`df "
+		    "%s`); nothing was lost and work resumes once there is "
+		    "room", st->path, what, mdb_strerror(rc), st->path);
+	if (rc == EIO)
+		return errf(err, errlen, "store %s: %s: input/output error: "
+		    "the disk holding the store is failing; check the kernel "
+		    "log (dmesg), then `oprun check-store`, and restore from "
+		    "a backup (`oprun store backup`) if it reports damage",
+		    st->path, what);
+	if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND)
+		return errf(err, errlen, "store %s: %s: the store is damaged "
+		    "(%s): stop oprun and restore data.mdb from a backup "
+		    "(see README, Backups)", st->path, what,
+		    mdb_strerror(rc));
+	if (rc == EACCES || rc == EROFS)
+		return errf(err, errlen, "store %s: %s: %s: oprun needs read "
+		    "and write access to the directory and its files (check "
+		    "owner and mode, or the mount)", st->path, what,
+		    mdb_strerror(rc));
 	return errf(err, errlen, "store %s: %s: %s", st->path, what,
 	    mdb_strerror(rc));
 }
 
-/* Begins a transaction, adopting a map grown by another process. */
+int
+store_is_full(const struct store *st)
+{
+	return st->full;
+}
+
+/* Begins a transaction, adopting a map grown by another process.  A
+ * write transaction's start is published for the stall watchdog. */
 static int
 txn_begin(struct store *st, unsigned flags, MDB_txn **txn, char *err,
     size_t errlen)
@@ -272,7 +319,23 @@ txn_begin(struct store *st, unsigned flags, MDB_txn **txn, char *err,
 	}
 	if (rc != 0)
 		return lmdb_err(st, rc, "begin transaction", err, errlen);
+	if (!(flags & MDB_RDONLY) && st->write_since_ms != NULL)
+		atomic_store(st->write_since_ms, monotonic_ms());
 	return 0;
+}
+
+static void
+write_done(struct store *st)
+{
+	if (st->write_since_ms != NULL)
+		atomic_store(st->write_since_ms, 0);
+}
+
+static void
+txn_abort(struct store *st, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	write_done(st);
 }
 
 static int
@@ -280,32 +343,48 @@ txn_commit(struct store *st, MDB_txn *txn, char *err, size_t errlen)
 {
 	int rc = mdb_txn_commit(txn);
 
+	write_done(st);
 	if (rc != 0)
 		return lmdb_err(st, rc, "commit", err, errlen);
+	st->full = 0;
 	return 0;
+}
+
+void
+store_watch_writes(struct store *st, _Atomic int64_t *since_ms)
+{
+	st->write_since_ms = since_ms;
 }
 
 /* ---- open -------------------------------------------------------- */
 
-static int
-open_dbs(struct store *st, MDB_txn *txn, char *err, size_t errlen)
-{
-	struct {
-		const char *name;
-		MDB_dbi *dbi;
-	} dbs[] = {
-		{ "meta", &st->meta }, { "runs", &st->runs },
-		{ "queue", &st->queue }, { "active", &st->active },
-		{ "index", &st->index }, { "notif", &st->notif },
-		{ "kv", &st->kv },
-	};
+static const struct {
+	const char *name;
+	size_t off;
+} db_names[] = {
+	{ "meta", offsetof(struct store, meta) },
+	{ "runs", offsetof(struct store, runs) },
+	{ "queue", offsetof(struct store, queue) },
+	{ "active", offsetof(struct store, active) },
+	{ "index", offsetof(struct store, index) },
+	{ "notif", offsetof(struct store, notif) },
+	{ "kv", offsetof(struct store, kv) },
+};
 
-	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
-		int rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE,
-		    dbs[i].dbi);
+#define NDBS (sizeof(db_names) / sizeof(db_names[0]))
+
+/* Opens every named database; create = 0 in a read-only transaction,
+ * where a missing one is MDB_NOTFOUND (the store needs its upgrade). */
+static int
+open_dbs(struct store *st, MDB_txn *txn, int create)
+{
+	for (size_t i = 0; i < NDBS; i++) {
+		MDB_dbi *dbi = (MDB_dbi *)((char *)st + db_names[i].off);
+		int rc = mdb_dbi_open(txn, db_names[i].name,
+		    create ? MDB_CREATE : 0, dbi);
 
 		if (rc != 0)
-			return lmdb_err(st, rc, dbs[i].name, err, errlen);
+			return rc;
 	}
 	return 0;
 }
@@ -330,46 +409,181 @@ meta_put_u64(struct store *st, MDB_txn *txn, const char *name, uint64_t v)
 	return mdb_put(txn, st->meta, &k, &d, 0);
 }
 
+/* Reads the schema: 0 with *schema set, or -1 if this oprun cannot use
+ * the store (a newer schema). */
 static int
-check_schema(struct store *st, MDB_txn *txn, char *err, size_t errlen)
+read_schema(struct store *st, MDB_txn *txn, uint64_t *schema, char *err,
+    size_t errlen)
 {
-	uint64_t schema;
-	int rc = meta_get_u64(st, txn, "schema", &schema);
+	int rc = meta_get_u64(st, txn, "schema", schema);
 
 	if (rc != 0)
 		return lmdb_err(st, rc, "read schema", err, errlen);
-	if (schema > STORE_SCHEMA_VERSION)
+	if (*schema > STORE_SCHEMA_VERSION)
 		return errf(err, errlen, "store %s has schema version %llu; "
 		    "this oprun understands up to %d: upgrade oprun or point "
 		    "[store] path at another directory", st->path,
-		    (unsigned long long)schema, STORE_SCHEMA_VERSION);
+		    (unsigned long long)*schema, STORE_SCHEMA_VERSION);
+	return 0;
+}
+
+/* Makes or upgrades the store: its databases and schema, in one write
+ * transaction (the only one a reader ever needs, once). */
+static int
+create_schema(struct store *st, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	uint64_t schema = 0;
+	int rc;
+
+	if (txn_begin(st, 0, &txn, err, errlen) != 0)
+		return -1;
+	rc = open_dbs(st, txn, 1);
+	if (rc != 0) {
+		txn_abort(st, txn);
+		return lmdb_err(st, rc, "create databases", err, errlen);
+	}
+	if (read_schema(st, txn, &schema, err, errlen) != 0) {
+		txn_abort(st, txn);
+		return -1;
+	}
 	if (schema == 0) {
 		rc = meta_put_u64(st, txn, "schema", STORE_SCHEMA_VERSION);
 		if (rc == 0)
 			rc = meta_put_u64(st, txn, "next_id", 1);
 		if (rc == 0)
 			rc = meta_put_u64(st, txn, "next_notif", 1);
-		if (rc != 0)
+		if (rc != 0) {
+			txn_abort(st, txn);
 			return lmdb_err(st, rc, "write schema", err, errlen);
+		}
+	}
+	return txn_commit(st, txn, err, errlen);
+}
+
+/* Opens the databases of an existing, current store without the writer
+ * lock: 0, 1 if the store must be made or upgraded first, -1 on error. */
+static int
+open_existing(struct store *st, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	uint64_t schema = 0;
+	int rc;
+
+	if (txn_begin(st, MDB_RDONLY, &txn, err, errlen) != 0)
+		return -1;
+	rc = open_dbs(st, txn, 0);
+	if (rc == MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return 1;
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return lmdb_err(st, rc, "open databases", err, errlen);
+	}
+	if (read_schema(st, txn, &schema, err, errlen) != 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	if (schema < STORE_SCHEMA_VERSION) {
+		mdb_txn_abort(txn);
+		return 1;
+	}
+	/* Committing a read-only transaction keeps its database handles. */
+	rc = mdb_txn_commit(txn);
+	return rc == 0 ? 0 : lmdb_err(st, rc, "open databases", err, errlen);
+}
+
+static int
+damaged(const char *path, char *err, size_t errlen, const char *what)
+{
+	return errf(err, errlen, "store %s is damaged: %s; oprun will not "
+	    "guess at its contents: stop oprun, then restore data.mdb from a "
+	    "backup (README, Backups) or move the directory away to start an "
+	    "empty store (run ids would start again at 1)", path, what);
+}
+
+/* A data file LMDB would silently start afresh (missing beside its lock
+ * file, or empty) is refused.  Returns 0, 1 if there is none yet (a new
+ * store), -1 with err set. */
+static int
+check_data_file(const char *path, struct stat *sb, char *err, size_t errlen)
+{
+	char data[4200], lock[4200];
+	struct stat lsb;
+
+	snprintf(data, sizeof(data), "%s/data.mdb", path);
+	snprintf(lock, sizeof(lock), "%s/lock.mdb", path);
+	for (int tries = 0; tries < 40; tries++) {
+		if (stat(data, sb) != 0) {
+			if (errno != ENOENT)
+				return errf(err, errlen, "store %s: cannot "
+				    "read data.mdb: %s", path,
+				    strerror(errno));
+			if (stat(lock, &lsb) == 0)
+				return damaged(path, err, errlen, "data.mdb "
+				    "is missing but lock.mdb is there (the "
+				    "data file was deleted or moved)");
+			return 1;
+		}
+		if (!S_ISREG(sb->st_mode))
+			return damaged(path, err, errlen, "data.mdb is not "
+			    "a regular file");
+		if (sb->st_size > 0)
+			return 0;
+		/* Another process may be creating it this instant. */
+		usleep(25000);
+	}
+	return damaged(path, err, errlen, "data.mdb is empty (0 bytes)");
+}
+
+/* Reads the data file's header without a lock or a map that could fault:
+ * a garbled header or a file shorter than its last committed page is
+ * refused before anything touches its pages (a SIGBUS otherwise). */
+static int
+check_data_header(const char *path, const struct stat *sb, char *err,
+    size_t errlen)
+{
+	MDB_env *env;
+	MDB_envinfo info;
+	MDB_stat ms;
+	uint64_t need;
+	int rc = mdb_env_create(&env);
+
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(env, 16);
+	if (rc == 0)
+		rc = mdb_env_open(env, path, MDB_RDONLY | MDB_NOLOCK |
+		    MDB_NOTLS, 0600);
+	if (rc == 0)
+		rc = mdb_env_info(env, &info);
+	if (rc == 0)
+		rc = mdb_env_stat(env, &ms);
+	mdb_env_close(env);
+	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ||
+	    rc == MDB_CORRUPTED)
+		return damaged(path, err, errlen, "data.mdb is not a valid "
+		    "LMDB file (its header is garbled)");
+	if (rc != 0)
+		return errf(err, errlen, "store %s: cannot read data.mdb: %s",
+		    path, mdb_strerror(rc));
+	need = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	if ((uint64_t)sb->st_size < need) {
+		char what[200];
+
+		snprintf(what, sizeof(what), "data.mdb is %lld bytes but its "
+		    "committed pages need %llu (the file was truncated)",
+		    (long long)sb->st_size, (unsigned long long)need);
+		return damaged(path, err, errlen, what);
 	}
 	return 0;
 }
 
 static int
-env_create(struct store *st, const struct store_options *o, char *err,
-    size_t errlen)
+env_open(struct store *st, const struct store_options *o, unsigned flags)
 {
-	/* Relaxed: no fsync, and pages written through a writable map
-	 * rather than copied by pwrite (twice the submit rate).  A crash of
-	 * the process loses nothing; power loss may lose the last writes. */
-	unsigned flags = MDB_NOTLS |
-	    (o->durable ? 0 : MDB_NOSYNC | MDB_WRITEMAP);
-	int rc, dead = 0;
+	int rc = mdb_env_create(&st->env);
 
-	if (mkdir(o->path, 0700) != 0 && errno != EEXIST)
-		return errf(err, errlen, "store %s: cannot create directory: "
-		    "%s; check [store] path", o->path, strerror(errno));
-	rc = mdb_env_create(&st->env);
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(st->env, 16);
 	if (rc == 0)
@@ -379,6 +593,51 @@ env_create(struct store *st, const struct store_options *o, char *err,
 		rc = mdb_env_set_maxreaders(st->env, 512);
 	if (rc == 0)
 		rc = mdb_env_open(st->env, o->path, flags, 0600);
+	if (rc != 0) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	return rc;
+}
+
+/* A map written through (MDB_WRITEMAP) faults with SIGBUS when a page
+ * lands on a full disk, so its whole file is allocated first; where that
+ * cannot be done the store is written with pwrite, which fails cleanly. */
+static int
+writemap_allocated(struct store *st)
+{
+	int fd;
+
+	if (mdb_env_get_fd(st->env, &fd) != 0)
+		return 0;
+	/* fallocate, not posix_fallocate: never emulated by writing
+	 * zeros through the whole map. */
+	return fallocate(fd, 0, 0, (off_t)st->map_size_mb * 1024 * 1024) == 0;
+}
+
+static int
+env_create(struct store *st, const struct store_options *o, char *err,
+    size_t errlen)
+{
+	/* Relaxed: no fsync, and pages written through a writable map
+	 * rather than copied by pwrite (twice the submit rate).  A crash of
+	 * the process loses nothing; power loss may lose the last writes. */
+	unsigned flags = MDB_NOTLS | (o->durable ? 0 : MDB_NOSYNC);
+	struct stat sb;
+	int rc, dead = 0;
+
+	if (mkdir(o->path, 0700) != 0 && errno != EEXIST)
+		return errf(err, errlen, "store %s: cannot create directory: "
+		    "%s; check [store] path", o->path, strerror(errno));
+	rc = check_data_file(o->path, &sb, err, errlen);
+	if (rc < 0 || (rc == 0 && check_data_header(o->path, &sb, err,
+	    errlen) != 0))
+		return -1;
+	rc = env_open(st, o, flags | (o->durable ? 0 : MDB_WRITEMAP));
+	if (rc == 0 && !o->durable && !writemap_allocated(st)) {
+		mdb_env_close(st->env);
+		rc = env_open(st, o, flags);
+	}
 	if (rc != 0)
 		return lmdb_err(st, rc, "open", err, errlen);
 	/* Reader slots of crashed processes would pin old pages forever. */
@@ -391,22 +650,20 @@ store_open(struct store **out, const struct store_options *o, char *err,
     size_t errlen)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
-	MDB_txn *txn = NULL;
+	int rc;
 
 	snprintf(st->path, sizeof(st->path), "%s", o->path);
 	snprintf(st->config_file, sizeof(st->config_file), "%s",
 	    o->config_file != NULL ? o->config_file : "the configuration");
 	st->map_size_mb = o->map_size_mb;
+	st->lock_fd = -1;
+	st->up_fd = -1;
 	if (env_create(st, o, err, errlen) != 0)
 		goto fail;
-	if (txn_begin(st, 0, &txn, err, errlen) != 0)
-		goto fail;
-	if (open_dbs(st, txn, err, errlen) != 0 ||
-	    check_schema(st, txn, err, errlen) != 0) {
-		mdb_txn_abort(txn);
-		goto fail;
-	}
-	if (txn_commit(st, txn, err, errlen) != 0)
+	rc = open_existing(st, err, errlen);
+	if (rc == 1)
+		rc = create_schema(st, err, errlen);
+	if (rc != 0)
 		goto fail;
 	*out = st;
 	return 0;
@@ -424,7 +681,96 @@ store_close(struct store *st)
 		return;
 	mdb_env_sync(st->env, 1);
 	mdb_env_close(st->env);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	if (st->up_fd >= 0)
+		close(st->up_fd);
 	free(st);
+}
+
+static int
+open_store_file(const struct store *st, const char *name)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", st->path, name);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Two flocks on the store's own files: a shared one on lock.mdb that
+ * every runner holds (a runner is up), and for `oprun serve` an
+ * exclusive one on data.mdb (the only supervisor). */
+int
+store_lock_runner(struct store *st, int sole, char *err, size_t errlen)
+{
+	int up = open_store_file(st, "lock.mdb");
+	int data = sole ? open_store_file(st, "data.mdb") : -1;
+
+	if (up < 0 || (sole && data < 0)) {
+		errf(err, errlen, "store %s: cannot open its files to lock "
+		    "them: %s", st->path, strerror(errno));
+		goto fail;
+	}
+	if (sole && flock(data, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			errf(err, errlen, "another `oprun serve` is already "
+			    "running on this store (%s, perhaps reached "
+			    "through another path); stop it first", st->path);
+		else
+			errf(err, errlen, "store %s: cannot lock data.mdb: "
+			    "%s", st->path, strerror(errno));
+		goto fail;
+	}
+	if (flock(up, LOCK_SH) != 0) {
+		errf(err, errlen, "store %s: cannot lock lock.mdb: %s",
+		    st->path, strerror(errno));
+		goto fail;
+	}
+	st->lock_fd = data;
+	st->up_fd = up;
+	return 0;
+fail:
+	if (up >= 0)
+		close(up);
+	if (data >= 0)
+		close(data);
+	return -1;
+}
+
+int
+store_runner_active(const struct store *st)
+{
+	int fd = open_store_file(st, "lock.mdb"), busy;
+
+	if (fd < 0)
+		return 0;
+	busy = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
+}
+
+int
+store_backup(struct store *st, const char *dir, char *err, size_t errlen)
+{
+	char data[4200];
+	struct stat sb;
+	int rc;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return errf(err, errlen, "backup %s: cannot create the "
+		    "directory: %s", dir, strerror(errno));
+	snprintf(data, sizeof(data), "%s/data.mdb", dir);
+	if (stat(data, &sb) == 0)
+		return errf(err, errlen, "backup %s already holds a data.mdb; "
+		    "name a new or empty directory", dir);
+	rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
+	if (rc != 0) {
+		unlink(data);
+		return lmdb_err(st, rc, "backup", err, errlen);
+	}
+	/* A backup holds what the store holds: no wider access. */
+	chmod(data, 0600);
+	return 0;
 }
 
 /* ---- records inside a transaction -------------------------------- */
@@ -769,13 +1115,13 @@ store_submit(struct store *st, struct run *r, const char *actor,
 			res->state = cur.state;
 			run_free(&cur);
 		}
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return 0;
 	}
 	if (rc == MDB_NOTFOUND)
 		rc = create_run(st, txn, r, actor);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return lmdb_err(st, rc, "submit", err, errlen);
 	}
 	if (txn_commit(st, txn, err, errlen) != 0)
@@ -972,7 +1318,7 @@ store_claim_many(struct store *st, const struct store_claimant *who,
 		return -1;
 	rc = claim_many_in_txn(st, txn, who, refuse, arg, out, max, n);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return lmdb_err(st, rc, "claim", err, errlen);
 	}
 	/* Commits even with nothing claimed: refused runs were failed. */
@@ -1052,7 +1398,7 @@ store_progress(struct store *st, const struct run *r, int *cancel_requested,
 		return -1;
 	rc = load_claimed(st, txn, r, &cur);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return rc == 1 ? 1 : lmdb_err(st, rc, "progress", err, errlen);
 	}
 	*cancel_requested = (cur.flags & RUN_FLAG_CANCEL_REQUESTED) != 0;
@@ -1060,7 +1406,7 @@ store_progress(struct store *st, const struct run *r, int *cancel_requested,
 	rc = put_run(st, txn, &cur);
 	run_free(&cur);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return lmdb_err(st, rc, "progress", err, errlen);
 	}
 	return txn_commit(st, txn, err, errlen);
@@ -1095,7 +1441,7 @@ store_finish(struct store *st, const struct run *r, enum run_state to,
 		return -1;
 	rc = finish_in_txn(st, txn, r, to, actor);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		if (rc == 1)
 			return 1;
 		return transition_err(st, rc, r, to, err, errlen);
@@ -1130,7 +1476,7 @@ store_finish_many(struct store *st, const struct run *done,
 			lmdb_err(st, rc, "claim", err, errlen);
 	}
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return -1;
 	}
 	if (txn_commit(st, txn, err, errlen) != 0) {
@@ -1178,7 +1524,7 @@ store_resolve(struct store *st, uint64_t id, uint64_t epoch, int32_t pid,
 		rc = lmdb_err(st, rc, "resolve", err, errlen);
 	}
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return rc;
 	}
 	return txn_commit(st, txn, err, errlen);
@@ -1237,7 +1583,7 @@ cancel_run(struct store *st, uint64_t id, const char *actor, const char *why,
 		return -2;
 	rc = get_run(st, txn, id, &r);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		if (rc == MDB_NOTFOUND) {
 			errf(err, errlen, "run %llu does not exist",
 			    (unsigned long long)id);
@@ -1250,7 +1596,7 @@ cancel_run(struct store *st, uint64_t id, const char *actor, const char *why,
 	*state_after = r.state;
 	run_free(&r);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return rc;
 	}
 	return txn_commit(st, txn, err, errlen) == 0 ? 0 : -2;
@@ -1284,7 +1630,7 @@ store_get_run(struct store *st, uint64_t id, struct run *out, char *err,
 	if (txn_begin(st, MDB_RDONLY, &txn, err, errlen) != 0)
 		return -1;
 	rc = get_run(st, txn, id, out);
-	mdb_txn_abort(txn);
+	txn_abort(st, txn);
 	if (rc == MDB_NOTFOUND)
 		return 1;
 	if (rc != 0)
@@ -1445,7 +1791,7 @@ store_list_runs(struct store *st, const struct run_filter *f,
 		rc = list_by_index(st, txn, kind, value, f, &l);
 	else
 		rc = list_all(st, txn, f, &l);
-	mdb_txn_abort(txn);
+	txn_abort(st, txn);
 	if (rc != 0) {
 		store_runs_free(l.v, l.n);
 		return lmdb_err(st, rc, "list runs", err, errlen);
@@ -1540,7 +1886,7 @@ store_notifications(struct store *st, const char *user, int unread_only,
 		rc = notif_pass(st, txn, user, 1, &l);
 		l.unread = unread_count;
 	}
-	mdb_txn_abort(txn);
+	txn_abort(st, txn);
 	if (rc != 0) {
 		store_notifications_free(l.v, l.n);
 		return lmdb_err(st, rc, "list notifications", err, errlen);
@@ -1615,7 +1961,7 @@ store_notifications_mark_read(struct store *st, const char *user,
 		return -1;
 	rc = mark_in_txn(st, txn, user, id, marked);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		if (rc == MDB_NOTFOUND) {
 			errf(err, errlen, "notification %llu is not one of "
 			    "%s's; list them with `oprun notifications --user "
@@ -1661,7 +2007,7 @@ store_kv_get(struct store *st, const char *plugin, const char *key,
 		*len = v.mv_size;
 		memcpy(buf, v.mv_data, v.mv_size < cap ? v.mv_size : cap);
 	}
-	mdb_txn_abort(txn);
+	txn_abort(st, txn);
 	if (rc == MDB_NOTFOUND)
 		return 1;
 	return rc == 0 ? 0 : lmdb_err(st, rc, "kv get", err, errlen);
@@ -1686,7 +2032,7 @@ kv_write(struct store *st, const char *plugin, const char *key,
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return lmdb_err(st, rc, "kv write", err, errlen);
 	}
 	return txn_commit(st, txn, err, errlen);
@@ -1781,7 +2127,7 @@ store_prune(struct store *st, int64_t cutoff_ms, uint64_t *runs,
 	if (rc == 0)
 		rc = prune_notifications(st, txn, cutoff_ms, notifications);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return lmdb_err(st, rc, "prune", err, errlen);
 	}
 	return txn_commit(st, txn, err, errlen);

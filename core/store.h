@@ -34,9 +34,39 @@ struct store_options {
 	const char *config_file; /* named in "raise the setting" messages */
 };
 
+/* Opens the store at opts->path, creating it if the directory holds
+ * none.  Once a store exists, opening takes no write transaction (a
+ * reader never waits on a writer).  A data file that is missing beside
+ * its lock file, empty, garbled or truncated is refused with a message
+ * saying how to recover; it is never started afresh. */
 int	store_open(struct store **out, const struct store_options *opts,
 	    char *err, size_t errlen);
 void	store_close(struct store *st);
+
+/* 1 if the last failed write failed because the map or the disk was
+ * full (err then named the setting or the disk); cleared by a commit.
+ * Such a failure wrote nothing: retry later, do not fail the run. */
+int	store_is_full(const struct store *st);
+
+/* Publishes in *since_ms the monotonic ms at which this process's
+ * current write transaction began holding the writer lock (0: none), so
+ * a watchdog thread can see a stall.  since_ms outlives st. */
+void	store_watch_writes(struct store *st, _Atomic int64_t *since_ms);
+
+/* Marks this process as a runner of the store until store_close, and
+ * with sole = 1 as its only supervisor (fails if another holds that).
+ * The locks are flocks on the store's own files, so every path that
+ * reaches the same files (symlinks, bind mounts, hard links) meets the
+ * same locks. */
+int	store_lock_runner(struct store *st, int sole, char *err,
+	    size_t errlen);
+/* 1 if a runner (`oprun serve` or `oprun worker`) is up on the store. */
+int	store_runner_active(const struct store *st);
+
+/* Writes a consistent, compacted copy of the store into directory dir
+ * (created if missing; must not hold a data.mdb) while others use it. */
+int	store_backup(struct store *st, const char *dir, char *err,
+	    size_t errlen);
 
 struct store_submit_result {
 	uint64_t id;

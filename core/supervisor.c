@@ -2,6 +2,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "submit.h"
 #include "util.h"
 #include "wake.h"
+#include "watchdog.h"
 #include "worker.h"
 
 #define MAX_EXECUTORS	130	/* 64 live + 64 retiring during a reload */
@@ -57,6 +59,7 @@ struct held_token {
 struct supervisor {
 	struct runtime rt;
 	const char *config_file;
+	struct watchdog *wd;	/* kills stalled executors */
 	uint64_t epoch;
 	int sigfd, wakefd, ctlfd;
 	struct held_token *tokens;
@@ -198,11 +201,28 @@ recover_interrupted(struct supervisor *sv)
 
 /* ---- executors --------------------------------------------------- */
 
-static void
-exec_executor(struct supervisor *sv, int fd, pid_t parent)
+/* Puts fd at target, open across exec (fds are moved above 10 first,
+ * so one never lands on the other's target). */
+static int
+fd_at(int fd, int target)
 {
-	char epoch[32], fdtext[16];
+	int high = fcntl(fd, F_DUPFD, 10);
+
+	if (high < 0 || dup2(high, target) != target)
+		return -1;
+	close(high);
+	return 0;
+}
+
+/* The executor gets its control socket as fd 3 and its heartbeat page
+ * as fd 4. */
+static void
+exec_executor(struct supervisor *sv, int fd, int page, pid_t parent)
+{
+	char epoch[32];
 	sigset_t none;
+	int high_fd = fcntl(fd, F_DUPFD, 10), high_page = fcntl(page,
+	    F_DUPFD, 10);
 
 	/* Executors die with the supervisor, never outlive it claiming. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -210,12 +230,13 @@ exec_executor(struct supervisor *sv, int fd, pid_t parent)
 		_exit(1);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(fd, 3) != 3)
+	if (high_fd < 0 || high_page < 0 || fd_at(high_fd, 3) != 0 ||
+	    fd_at(high_page, 4) != 0)
 		_exit(1);
 	snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)sv->epoch);
-	snprintf(fdtext, sizeof(fdtext), "3");
 	execl("/proc/self/exe", "oprun", "-c", sv->rt.cfg.file, "executor",
-	    "--epoch", epoch, "--control-fd", fdtext, (char *)NULL);
+	    "--epoch", epoch, "--control-fd", "3", "--heartbeat-fd", "4",
+	    (char *)NULL);
 	_exit(127);
 }
 
@@ -224,20 +245,28 @@ spawn_one(struct supervisor *sv)
 {
 	struct executor *e = &sv->ex[sv->nex];
 	pid_t parent = getpid(), pid;
-	int sp[2];
+	int sp[2], slot, page = watchdog_page(sv->wd, &slot);
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+	if (page < 0)
 		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
+		close(page);
+		watchdog_forget_slot(sv->wd, slot);
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		close(sp[0]);
-		exec_executor(sv, sp[1], parent);
+		exec_executor(sv, sp[1], page, parent);
 	}
 	close(sp[1]);
+	close(page);
 	if (pid < 0) {
 		close(sp[0]);
+		watchdog_forget_slot(sv->wd, slot);
 		return -1;
 	}
+	watchdog_watch(sv->wd, slot, pid);
 	memset(e, 0, sizeof(*e));
 	e->pid = pid;
 	e->fd = sp[0];
@@ -305,17 +334,16 @@ describe_exit(int status, char *buf, size_t len)
 		    WEXITSTATUS(status));
 }
 
-/* Resolves every run the dead executor pid still held. */
+/* Resolves every run the dead executor pid still held, with why it
+ * ended. */
 static void
-resolve_orphans(struct supervisor *sv, pid_t pid, int status)
+resolve_orphans(struct supervisor *sv, pid_t pid, const char *why)
 {
 	struct run *runs;
 	size_t n;
-	char why[256];
 
 	if (list_running(sv, &runs, &n) != 0)
 		return;
-	describe_exit(status, why, sizeof(why));
 	for (size_t i = 0; i < n; i++) {
 		const struct run *r = &runs[i];
 		struct watched *w;
@@ -335,13 +363,11 @@ resolve_orphans(struct supervisor *sv, pid_t pid, int status)
 }
 
 static void
-forget_executor(struct supervisor *sv, size_t i, int status)
+forget_executor(struct supervisor *sv, size_t i, int status, const char *why)
 {
 	struct executor *e = &sv->ex[i];
 	int64_t lived = monotonic_ms() - e->started_ms;
-	char why[256];
 
-	describe_exit(status, why, sizeof(why));
 	log_event(e->retiring && WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
 	    OPRUN_LOG_INFO : OPRUN_LOG_WARN, 0, NULL, NULL, "executor %ld "
 	    "ended: %s", (long)e->pid, why);
@@ -364,10 +390,14 @@ reap(struct supervisor *sv)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		resolve_orphans(sv, pid, status);
+		char why[256];
+
+		if (!watchdog_forget(sv->wd, pid, why, sizeof(why)))
+			describe_exit(status, why, sizeof(why));
+		resolve_orphans(sv, pid, why);
 		for (size_t i = 0; i < sv->nex; i++) {
 			if (sv->ex[i].pid == pid) {
-				forget_executor(sv, i, status);
+				forget_executor(sv, i, status, why);
 				break;
 			}
 		}
@@ -549,6 +579,8 @@ reload(struct supervisor *sv)
 	sv->rt.plugins = fresh.plugins;
 	sv->rt.refusals = fresh.refusals;
 	log_set_level(sv->rt.cfg.log_level);
+	watchdog_set_bound(sv->wd,
+	    (int64_t)sv->rt.cfg.stall_timeout_s * 1000);
 	tell_all(sv, 's');
 	sv->next_spawn_ms = 0;
 	spawn_missing(sv);
@@ -765,7 +797,9 @@ supervisor_serve(const char *config_file)
 	prctl(PR_SET_DUMPABLE, 0);
 	sv.epoch = (uint64_t)now_ms();
 	sv.ctlfd = -1;
-	sv.wakefd = wake_listen(&sv.rt.wake, err, sizeof(err));
+	sv.wakefd = -1;
+	if (store_lock_runner(sv.rt.st, 1, err, sizeof(err)) == 0)
+		sv.wakefd = wake_listen(&sv.rt.wake, err, sizeof(err));
 	if (sv.wakefd >= 0)
 		sv.ctlfd = handoff_listen(sv.rt.cfg.store_path, err,
 		    sizeof(err));
@@ -774,6 +808,15 @@ supervisor_serve(const char *config_file)
 		    sv.ctlfd < 0 ? err : strerror(errno));
 		if (sv.wakefd >= 0)
 			close(sv.wakefd);
+		runtime_close(&sv.rt);
+		return EXIT_RUNTIME;
+	}
+	sv.wd = watchdog_start((int64_t)sv.rt.cfg.stall_timeout_s * 1000);
+	if (sv.wd == NULL) {
+		fprintf(stderr, "oprun serve: cannot start the executor "
+		    "watchdog: %s\n", strerror(errno));
+		close(sv.wakefd);
+		close(sv.ctlfd);
 		runtime_close(&sv.rt);
 		return EXIT_RUNTIME;
 	}
@@ -791,6 +834,7 @@ supervisor_serve(const char *config_file)
 		token_drop(&sv, 0);
 	free(sv.tokens);
 	free(sv.watch);
+	watchdog_stop(sv.wd);
 	runtime_close(&sv.rt);
 	return 0;
 }
@@ -875,7 +919,8 @@ out:
 }
 
 int
-executor_main(const char *config_file, uint64_t epoch, int control_fd)
+executor_main(const char *config_file, uint64_t epoch, int control_fd,
+    int heartbeat_fd)
 {
 	struct control ctl = { control_fd, 0 };
 	struct runtime rt;
@@ -884,6 +929,10 @@ executor_main(const char *config_file, uint64_t epoch, int control_fd)
 	char err[1024];
 	int rc = 0;
 
+	if (heartbeat_fd >= 0 && heartbeat_start(heartbeat_fd) != 0)
+		log_event(OPRUN_LOG_WARN, 0, NULL, NULL, "executor: no "
+		    "heartbeat (%s): the supervisor will take it for stalled",
+		    strerror(errno));
 	if (runtime_open(&rt, config_file, RUNTIME_PLUGINS | RUNTIME_STORE,
 	    &d) != 0) {
 		log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "executor: %s",
@@ -892,6 +941,7 @@ executor_main(const char *config_file, uint64_t epoch, int control_fd)
 		return EXIT_RUNTIME;
 	}
 	prctl(PR_SET_DUMPABLE, 0);
+	heartbeat_watch_store(rt.st);
 	worker_init(&w, &rt, epoch);
 	w.token_for = executor_token;
 	w.token_arg = &ctl;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 int	supervisor_serve(const char *config_file);
-int	executor_main(const char *config_file, uint64_t epoch, int control_fd);
+int	executor_main(const char *config_file, uint64_t epoch, int control_fd,
+	    int heartbeat_fd);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -29,16 +30,27 @@ void
 wake_socket_name(struct sockaddr_un *addr, socklen_t *len, const char *kind,
     const char *store_path)
 {
-	char real[PATH_MAX];
+	char real[PATH_MAX], data[PATH_MAX + 16];
+	struct stat sb;
+	uint64_t h;
 	int n;
 
+	/* Named after the data file itself (device and inode), so every
+	 * path that reaches the store - symlink, bind mount, hard link -
+	 * meets the same socket; a path only before the store exists. */
+	snprintf(data, sizeof(data), "%s/data.mdb", store_path);
+	if (stat(data, &sb) == 0) {
+		h = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
+	} else {
+		if (realpath(store_path, real) == NULL)
+			snprintf(real, sizeof(real), "%s", store_path);
+		h = name_hash(real);
+	}
 	memset(addr, 0, sizeof(*addr));
-	if (realpath(store_path, real) == NULL)
-		snprintf(real, sizeof(real), "%s", store_path);
 	addr->sun_family = AF_UNIX;
 	/* sun_path[0] = '\0': the abstract namespace, no file to clean. */
 	n = snprintf(addr->sun_path + 1, sizeof(addr->sun_path) - 1,
-	    "oprun-%s/%016llx", kind, (unsigned long long)name_hash(real));
+	    "oprun-%s/%016llx", kind, (unsigned long long)h);
 	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 	    (size_t)n);
 }

@@ -3,7 +3,7 @@
  * so idle executors start it within milliseconds without polling.
  *
  * The supervisor binds an abstract-namespace UNIX datagram socket named
- * after the store's directory; submitters send it one empty datagram,
+ * after the store's data file (its device and inode, whatever the path); submitters send it one empty datagram,
  * best effort (nobody listening is fine: the run waits in the queue).
  * Binding doubles as a lock: a second `oprun serve` on the same store
  * fails to bind and refuses to start.
@@ -23,8 +23,8 @@ struct wake {
 
 /* Names the socket of the store at store_path (which must exist). */
 void	wake_init(struct wake *w, const char *store_path);
-/* Fills addr with the abstract socket name KIND/<hash of the store's
- * real path>; the wake and the control sockets share this naming. */
+/* Fills addr with the abstract socket name KIND/<device and inode of
+ * the store's data.mdb>; the wake and the control sockets share this naming. */
 void	wake_socket_name(struct sockaddr_un *addr, socklen_t *len,
 	    const char *kind, const char *store_path);
 /* Sends one wake-up; never blocks, never fails loudly. */
