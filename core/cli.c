@@ -150,12 +150,48 @@ print_diag(const struct diag *d, const char *prefix)
 		fprintf(stderr, "%s%s\n", prefix, d->lines[i]);
 }
 
+/* A command that dies of a fault while it reads the store says what to
+ * check: LMDB has no page checksums, and a garbled page inside the file
+ * can make it fault.  The signal is raised again, so the exit status
+ * still tells what happened. */
+static char crash_note[600];
+
+static void
+on_fault(int sig)
+{
+	ssize_t unused = write(STDERR_FILENO, crash_note, strlen(crash_note));
+
+	(void)unused;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+note_store_faults(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGABRT };
+	struct sigaction sa;
+
+	snprintf(crash_note, sizeof(crash_note), "oprun: stopped by a fault "
+	    "while using the store ([store] path): it may be damaged; run "
+	    "`oprun check-store`, and restore data.mdb from a backup (README, "
+	    "Backups) if it reports damage\n");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fault;
+	sa.sa_flags = SA_RESETHAND;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 static int
 open_rt(struct runtime *rt, const struct args *a, unsigned what)
 {
 	struct diag d = { 0 };
 	int rc = 0;
 
+	/* Not where plugins run in this process: their faults are theirs. */
+	if ((what & RUNTIME_STORE) && !(what & RUNTIME_PLUGINS))
+		note_store_faults();
 	if (runtime_open(rt, a->config, what, &d) != 0) {
 		print_diag(&d, "oprun: ");
 		/* A bad configuration is bad input; a store error is not. */
@@ -977,6 +1013,10 @@ cmd_worker(struct args *a, int argc, char **argv, int i)
 		long ran = worker_drain(&w, worker_should_stop, NULL, err,
 		    sizeof(err));
 
+		if (ran < 0 && !once && store_is_full(rt.st)) {
+			worker_wait_for_room(&w, err);
+			continue;
+		}
 		if (ran < 0) {
 			log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "worker: %s",
 			    err);

@@ -43,8 +43,13 @@ hostapi_flush(struct oprun_ctx *ctx)
 		return;
 	rc = store_progress(ctx->st, ctx->run, &cancel, err, sizeof(err));
 	if (rc < 0) {
-		log_event(OPRUN_LOG_WARN, ctx->run->id, ctx->run->type,
-		    ctx->run->tenant, "cannot save progress: %s", err);
+		/* Once per run: the counts stay in memory and are saved by a
+		 * later flush or with the run's end. */
+		if (!ctx->progress_warned)
+			log_event(OPRUN_LOG_WARN, ctx->run->id, ctx->run->type,
+			    ctx->run->tenant, "cannot save progress yet (kept "
+			    "in memory): %s", err);
+		ctx->progress_warned = 1;
 		return;
 	}
 	if (rc == 1) {

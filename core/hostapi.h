@@ -36,6 +36,7 @@ struct oprun_ctx {
 	int lost;			/* the run was resolved by someone else */
 	int64_t last_flush_ms;
 	int dirty;			/* progress not yet saved */
+	int progress_warned;		/* a failed save was logged */
 };
 
 extern const struct oprun_host hostapi_table;

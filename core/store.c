@@ -461,39 +461,6 @@ create_schema(struct store *st, char *err, size_t errlen)
 	return txn_commit(st, txn, err, errlen);
 }
 
-/* Opens the databases of an existing, current store without the writer
- * lock: 0, 1 if the store must be made or upgraded first, -1 on error. */
-static int
-open_existing(struct store *st, char *err, size_t errlen)
-{
-	MDB_txn *txn;
-	uint64_t schema = 0;
-	int rc;
-
-	if (txn_begin(st, MDB_RDONLY, &txn, err, errlen) != 0)
-		return -1;
-	rc = open_dbs(st, txn, 0);
-	if (rc == MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		return 1;
-	}
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return lmdb_err(st, rc, "open databases", err, errlen);
-	}
-	if (read_schema(st, txn, &schema, err, errlen) != 0) {
-		mdb_txn_abort(txn);
-		return -1;
-	}
-	if (schema < STORE_SCHEMA_VERSION) {
-		mdb_txn_abort(txn);
-		return 1;
-	}
-	/* Committing a read-only transaction keeps its database handles. */
-	rc = mdb_txn_commit(txn);
-	return rc == 0 ? 0 : lmdb_err(st, rc, "open databases", err, errlen);
-}
-
 static int
 damaged(const char *path, char *err, size_t errlen, const char *what)
 {
@@ -501,6 +468,44 @@ damaged(const char *path, char *err, size_t errlen, const char *what)
 	    "guess at its contents: stop oprun, then restore data.mdb from a "
 	    "backup (README, Backups) or move the directory away to start an "
 	    "empty store (run ids would start again at 1)", path, what);
+}
+
+/* Opens the databases of an existing, current store without the writer
+ * lock: 0, 1 if the store must be made (nothing ever committed) or
+ * upgraded (an older schema) first, -1 on error.  A store that has
+ * commits but lacks a database of its schema is damaged, never made
+ * afresh over its contents. */
+static int
+open_existing(struct store *st, char *err, size_t errlen)
+{
+	MDB_envinfo info;
+	MDB_txn *txn;
+	uint64_t schema = 0;
+	int rc;
+
+	if (txn_begin(st, MDB_RDONLY, &txn, err, errlen) != 0)
+		return -1;
+	mdb_env_info(st->env, &info);
+	rc = mdb_dbi_open(txn, "meta", 0, &st->meta);
+	if (rc == 0 && read_schema(st, txn, &schema, err, errlen) != 0)
+		rc = -1;	/* err is set */
+	else if (rc == 0 && schema == STORE_SCHEMA_VERSION)
+		rc = open_dbs(st, txn, 0);
+	if (rc == MDB_NOTFOUND && info.me_last_txnid > 0)
+		rc = damaged(st->path, err, errlen, "its databases are "
+		    "missing (the file's pages are garbled)");
+	else if (rc == MDB_NOTFOUND || (rc == 0 &&
+	    schema < STORE_SCHEMA_VERSION))
+		rc = 1;
+	else if (rc != 0 && rc != -1)
+		rc = lmdb_err(st, rc, "open databases", err, errlen);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	/* Committing a read-only transaction keeps its database handles. */
+	rc = mdb_txn_commit(txn);
+	return rc == 0 ? 0 : lmdb_err(st, rc, "open databases", err, errlen);
 }
 
 /* A data file LMDB would silently start afresh (missing beside its lock
@@ -579,10 +584,27 @@ check_data_header(const char *path, const struct stat *sb, char *err,
 	return 0;
 }
 
+/* LMDB stops on a page that makes no sense (a damaged file): say so in
+ * words and exit, rather than die of an assertion. */
+static void
+lmdb_assert(MDB_env *env, const char *msg)
+{
+	const char *path = "";
+
+	mdb_env_get_path(env, &path);
+	fprintf(stderr, "oprun: store %s is damaged: LMDB found an "
+	    "inconsistent page (%s); stop oprun, then restore data.mdb from "
+	    "a backup (README, Backups)\n", path, msg);
+	_exit(1);
+}
+
 static int
 env_open(struct store *st, const struct store_options *o, unsigned flags)
 {
 	int rc = mdb_env_create(&st->env);
+
+	if (rc == 0)
+		rc = mdb_env_set_assert(st->env, lmdb_assert);
 
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(st->env, 16);

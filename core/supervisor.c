@@ -71,6 +71,7 @@ struct supervisor {
 	size_t running;		/* runs running at the last tick */
 	int64_t busy_until_ms;	/* tick fast until then (after a wake) */
 	int stopping;
+	int store_full;		/* an executor reported a full store */
 	int64_t stop_deadline_ms;
 	int64_t next_spawn_ms;
 	int crash_streak;
@@ -494,6 +495,20 @@ enforce_run(struct supervisor *sv, const struct run *r, int64_t now)
 	enforce_deadline(sv, w, r, now);
 }
 
+/* A run of this epoch whose executor was reaped but whose resolve could
+ * not be written then (a full store): resolved now, as it would have
+ * been.  A reaped executor is no longer alive; a zombie still is. */
+static void
+resolve_lost(struct supervisor *sv, const struct run *r)
+{
+	struct watched *w = watched_find(sv, r->id);
+
+	if (w != NULL && w->killed)
+		resolve(sv, r, w->kill_state, w->kill_reason, 0);
+	else
+		resolve(sv, r, RUN_FAILED, "its executor ended", 1);
+}
+
 static void
 tick(struct supervisor *sv)
 {
@@ -504,8 +519,10 @@ tick(struct supervisor *sv)
 	if (list_running(sv, &runs, &n) != 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (runs[i].claim_epoch == sv->epoch)
+		if (runs[i].claim_epoch == sv->epoch && claimant_alive(&runs[i]))
 			enforce_run(sv, &runs[i], now);
+		else if (runs[i].claim_epoch == sv->epoch)
+			resolve_lost(sv, &runs[i]);
 		else if (!claimant_alive(&runs[i]))
 			resolve(sv, &runs[i], RUN_FAILED,
 			    "interrupted by runner restart", 1);
@@ -709,14 +726,35 @@ accept_submits(struct supervisor *sv)
 	}
 }
 
-/* An executor asks for the token of the run it claimed: "t<id>". */
+/* One line when the first executor finds the store full, one when an
+ * executor can write again: not one per executor and retry. */
+static void
+store_full_report(struct supervisor *sv, int full, const char *why)
+{
+	if (full && !sv->store_full)
+		log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "%s; runs wait (none "
+		    "is failed or charged an attempt) and go on by themselves "
+		    "once the store can be written", why);
+	else if (!full && sv->store_full)
+		log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "the store can be "
+		    "written again; runs go on");
+	sv->store_full = full;
+}
+
+/* What an executor says: "t<id>" asks for the token of the run it
+ * claimed; "F<reason>" / "R" report a full store and its end. */
 static void
 answer_executor(struct supervisor *sv, struct executor *e)
 {
-	char buf[64], *token, *msg;
+	char buf[1200], *token, *msg;
 	ssize_t n = recv(e->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	size_t len;
 
+	if (n >= 1 && (buf[0] == 'F' || buf[0] == 'R')) {
+		buf[n] = '\0';
+		store_full_report(sv, buf[0] == 'F', buf + 1);
+		return;
+	}
 	if (n <= 1 || buf[0] != 't')
 		return;
 	buf[n] = '\0';
@@ -918,6 +956,21 @@ out:
 	return token;
 }
 
+/* Tells the supervisor the store is full ("F<reason>") or writable
+ * again ("R"); it logs one line for all executors. */
+static void
+executor_full(void *arg, int full, const char *err)
+{
+	struct control *c = arg;
+	char msg[1100];
+	int n = full ? snprintf(msg, sizeof(msg), "F%s", err) :
+	    snprintf(msg, sizeof(msg), "R");
+
+	if (n >= (int)sizeof(msg))
+		n = (int)sizeof(msg) - 1;
+	(void)send(c->fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 int
 executor_main(const char *config_file, uint64_t epoch, int control_fd,
     int heartbeat_fd)
@@ -945,10 +998,17 @@ executor_main(const char *config_file, uint64_t epoch, int control_fd,
 	worker_init(&w, &rt, epoch);
 	w.token_for = executor_token;
 	w.token_arg = &ctl;
+	w.full_changed = executor_full;
+	w.full_arg = &ctl;
 	while (!ctl.stop) {
 		struct pollfd pfd = { control_fd, POLLIN, 0 };
 
 		if (worker_drain(&w, control_stop, &ctl, err, sizeof(err)) < 0) {
+			if (store_is_full(rt.st)) {
+				worker_wait_for_room(&w, err);
+				read_control(&ctl);
+				continue;
+			}
 			log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "executor: %s",
 			    err);
 			rc = EXIT_RUNTIME;

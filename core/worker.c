@@ -185,14 +185,62 @@ log_end(const struct run *r, enum run_state to, int lost)
 		    (unsigned long long)r->counts.failed);
 }
 
-/* Records the end of r on its own (no next claim). */
+#define BACKOFF_FIRST_MS	50
+#define BACKOFF_MAX_MS		2000
+
+static void
+full_changed(struct worker *w, int full, const char *err)
+{
+	w->full = full;
+	if (w->full_changed != NULL)
+		w->full_changed(w->full_arg, full, err);
+	else if (full)
+		log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "%s; runs wait "
+		    "(none is failed) and go on by themselves once the store "
+		    "can be written", err);
+	else
+		log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "the store can be "
+		    "written again; runs go on");
+}
+
+void
+worker_wait_for_room(struct worker *w, const char *err)
+{
+	struct timespec ts;
+
+	if (!w->full) {
+		full_changed(w, 1, err);
+		w->backoff_ms = BACKOFF_FIRST_MS;
+	}
+	ts.tv_sec = w->backoff_ms / 1000;
+	ts.tv_nsec = (w->backoff_ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	w->backoff_ms *= 2;
+	if (w->backoff_ms > BACKOFF_MAX_MS)
+		w->backoff_ms = BACKOFF_MAX_MS;
+}
+
+/* A write went through: if the store was full, say it is not. */
+static void
+store_wrote(struct worker *w)
+{
+	if (w->full && !store_is_full(w->rt->st))
+		full_changed(w, 0, NULL);
+}
+
+/* Records the end of r on its own (no next claim), waiting for room in
+ * a full store rather than dropping the outcome. */
 static void
 finish_alone(struct worker *w, struct run *r, enum run_state to, int lost)
 {
 	char err[1024];
-	int rc = lost ? 1 : store_finish(w->rt->st, r, to, w->actor, err,
-	    sizeof(err));
+	int rc = 1;
 
+	while (!lost && (rc = store_finish(w->rt->st, r, to, w->actor, err,
+	    sizeof(err))) < 0 && store_is_full(w->rt->st))
+		worker_wait_for_room(w, err);
+	if (rc >= 0 && !lost)
+		store_wrote(w);
 	if (rc < 0)
 		log_event(OPRUN_LOG_ERROR, r->id, r->type, r->tenant,
 		    "cannot record the end of the run: %s", err);
@@ -250,9 +298,17 @@ commit_batch(struct worker *w, struct batch *b, int claim, char *err,
 {
 	int lost[WORKER_BATCH_MAX];
 	size_t nnext = 0;
-	int rc = store_finish_many(w->rt->st, b->done, b->to, b->ndone, lost,
-	    &w->who, refuse_type, w->rt, b->todo, claim ? w->batch : 0,
-	    &nnext, err, errlen);
+	int rc;
+
+	/* Finished runs are never dropped for a full store: their ends
+	 * are written again until there is room. */
+	while ((rc = store_finish_many(w->rt->st, b->done, b->to, b->ndone,
+	    lost, &w->who, refuse_type, w->rt, b->todo, claim ? w->batch : 0,
+	    &nnext, err, errlen)) != 0 && b->ndone > 0 &&
+	    store_is_full(w->rt->st))
+		worker_wait_for_room(w, err);
+	if (rc == 0)
+		store_wrote(w);
 
 	for (size_t i = 0; i < b->ndone; i++) {
 		if (rc == 0)
@@ -275,6 +331,9 @@ worker_drain(struct worker *w, int (*stop)(void *), void *arg, char *err,
 	long ran = 0;
 	int rc = store_claim_many(w->rt->st, &w->who, refuse_type, w->rt,
 	    b->todo, w->batch, &b->ntodo, err, errlen);
+
+	if (rc == 0)
+		store_wrote(w);
 
 	while (rc == 0 && b->next < b->ntodo) {
 		struct run *r = &b->todo[b->next++];

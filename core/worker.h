@@ -8,6 +8,12 @@
  * writes the terminal state with counts, failures, result, reason and the
  * initiator's notification.  Returns 1 if it ran one, 0 if the queue was
  * empty, -1 on a store error (err says why).
+ *
+ * A full store (map or disk) never costs a run: a claim that cannot be
+ * written claims nothing (-1, store_is_full() says why: the caller waits
+ * with worker_wait_for_room and tries again), and a finished run whose
+ * end cannot be written is kept in memory and written again, backing
+ * off, until it is.
  */
 #ifndef OPRUN_WORKER_H
 #define OPRUN_WORKER_H
@@ -30,6 +36,13 @@ struct worker {
 	 * frees, or NULL. */
 	char *(*token_for)(void *arg, uint64_t run_id);
 	void *token_arg;
+	/* Told once when the store cannot be written because its map or
+	 * disk is full (full = 1, err says which and what to do) and once
+	 * when it can again (full = 0); NULL: the worker logs it. */
+	void (*full_changed)(void *arg, int full, const char *err);
+	void *full_arg;
+	int full;		/* waiting for room in the store */
+	int64_t backoff_ms;
 };
 
 void	worker_init(struct worker *w, struct runtime *rt, uint64_t epoch);
@@ -40,5 +53,8 @@ int	worker_run_one(struct worker *w, char *err, size_t errlen);
  * batches (group commit).  Returns how many ran, or -1 (err says why). */
 long	worker_drain(struct worker *w, int (*stop)(void *), void *arg,
 	    char *err, size_t errlen);
+/* After a write failed for a full store: tells full_changed the first
+ * time, then sleeps a little longer each call (at most 2 s). */
+void	worker_wait_for_room(struct worker *w, const char *err);
 
 #endif

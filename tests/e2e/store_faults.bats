@@ -197,3 +197,17 @@ config_at() {
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"no runner"* ]]
 }
+
+@test "a garbled page inside data.mdb is reported as damage, with the way back" {
+	seed_runs 60
+	cp "$TEST_DIR/store/data.mdb" "$TEST_DIR/clean.mdb"
+	for page in 2 3; do
+		cp "$TEST_DIR/clean.mdb" "$TEST_DIR/store/data.mdb"
+		head -c 4096 /dev/zero | tr '\0' A |
+		    dd of="$TEST_DIR/store/data.mdb" bs=4096 seek="$page" \
+		    count=1 conv=notrunc 2>/dev/null
+		run timeout 10 "$OPRUN_BUILD/oprun" -c "$CFG" runs
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"damaged"*"backup"* ]]
+	done
+}

@@ -3,7 +3,8 @@
  * 10 ms, so tests can cancel a running run, hit a deadline, or (with
  * "ignore_cancel") watch the host deal with a plugin that never stops.
  *
- * Payload: {"seconds": S, "ignore_cancel": true|false}.
+ * Payload: {"seconds": S, "ignore_cancel": true|false, "pad": "..."};
+ * pad is ignored: it makes the run's record as large as a test needs.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -41,10 +42,11 @@ static int slow_check(const cJSON *root, struct slow_args *args, char *err,
 	cJSON_ArrayForEach(it, root)
 	{
 		if (strcmp(it->string, "seconds") != 0 &&
-		    strcmp(it->string, "ignore_cancel") != 0) {
+		    strcmp(it->string, "ignore_cancel") != 0 &&
+		    strcmp(it->string, "pad") != 0) {
 			snprintf(err, errlen,
 				 "payload: unknown key \"%s\"; allowed: "
-				 "seconds, ignore_cancel",
+				 "seconds, ignore_cancel, pad",
 				 it->string);
 			return -1;
 		}
