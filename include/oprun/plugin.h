@@ -18,8 +18,9 @@
  *     not newer than its own, and copies min(size) bytes of each struct into
  *     a zeroed one, so members a plugin does not know read as zero/NULL.
  *   - A plugin tests host members newer than 1.0 with OPRUN_HOST_HAS().
- *     The Graph client and the directory cache arrive that way in later
- *     minor versions; plugins built against 1.0 keep working unchanged.
+ *     The Graph client arrived that way in 1.1, and the directory cache
+ *     will in a later minor version; plugins built against 1.0 keep
+ *     working unchanged.
  *
  * Rules for plugins
  *   - Export exactly one symbol, oprun_plugin_describe (use OPRUN_EXPORT);
@@ -54,7 +55,7 @@ extern "C" {
 enum oprun_outcome {
 	OPRUN_OK = 0,	    /* every item succeeded (or was skipped) */
 	OPRUN_PARTIAL = 1,  /* some items failed, some succeeded */
-	OPRUN_FAILED = 2,   /* the operation failed; say why with fail() */
+	OPRUN_FAILED = 2,   /* failed; say why with set_reason() */
 	OPRUN_CANCELED = 3, /* stopped because cancel_requested() said so */
 };
 
