@@ -129,9 +129,13 @@ struct oprun_host {
 
 	/* Plugin-scoped key/value storage, durable, shared by all runs of
 	 * this plugin.  Keys are at most 255 bytes, values at most 64 KiB.
-	 * kv_get copies at most cap bytes into buf and stores the full
-	 * length in *len; returns 0, 1 if the key does not exist, -1 on
-	 * error.  kv_put and kv_delete return 0 or -1. */
+	 * Usable in init, validate and run (the callbacks given a ctx).
+	 * kv_get copies min(cap, length) bytes of the value into buf and
+	 * stores the full length in *len; it does not NUL-terminate (the
+	 * bytes of buf after the copy are left as they were), and a value
+	 * longer than cap is cut and still returns 0, so compare *len with
+	 * cap.  Returns 0, 1 if the key does not exist, -1 on error.
+	 * kv_put and kv_delete return 0 or -1. */
 	int (*kv_get)(struct oprun_ctx *ctx, const char *key, void *buf,
 		      size_t cap, size_t *len);
 	int (*kv_put)(struct oprun_ctx *ctx, const char *key, const void *val,

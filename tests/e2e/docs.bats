@@ -94,3 +94,149 @@ md_table() {
 	[ "$output" = "the plugin ABI ($abi)" ] ||
 		fail_with "README.md says '$output'; plugin.h is $abi"
 }
+
+@test "key/value storage works in init, validate and run, and kv_get adds no NUL" {
+	local dir=$BATS_TEST_TMPDIR/kv id
+	mkdir -p "$dir"
+	chmod 755 "$dir"
+	mkdir -m 755 "$dir/plugins"
+	cat >"$dir/kvprobe.c" <<-'C'
+	#include <stdio.h>
+	#include <string.h>
+
+	#include <oprun/plugin.h>
+
+	static int init_put = -2;
+
+	static int
+	probe_init(const struct oprun_host *host, struct oprun_ctx *ctx,
+	    char *err, size_t errlen)
+	{
+		(void)err;
+		(void)errlen;
+		init_put = host->kv_put(ctx, "init", "i", 1);
+		return 0;
+	}
+
+	/* kv_get of key into 8 bytes of 'X': "RC LEN BYTES", a NUL as 0. */
+	static void
+	probe_get(const struct oprun_host *host, struct oprun_ctx *ctx,
+	    const char *key, size_t cap, char *out, size_t outlen)
+	{
+		char buf[8];
+		size_t len = 0;
+		int rc;
+
+		memset(buf, 'X', sizeof(buf));
+		rc = host->kv_get(ctx, key, buf, cap, &len);
+		for (size_t i = 0; i < sizeof(buf); i++)
+			if (buf[i] == '\0')
+				buf[i] = '0';
+		snprintf(out, outlen, "%d %zu %.8s", rc, len, buf);
+	}
+
+	static int
+	probe_validate(const struct oprun_host *host, struct oprun_ctx *ctx,
+	    const char *payload, char *err, size_t errlen)
+	{
+		char seen[64];
+
+		(void)payload;
+		probe_get(host, ctx, "init", 8, seen, sizeof(seen));
+		if (host->kv_put(ctx, "validate", seen, strlen(seen)) != 0) {
+			snprintf(err, errlen, "kv_put failed in validate");
+			return -1;
+		}
+		return 0;
+	}
+
+	static enum oprun_outcome
+	probe_run(const struct oprun_host *host, struct oprun_ctx *ctx,
+	    const struct oprun_run_info *run)
+	{
+		char in_validate[64], in_run[64], part[64], result[512];
+		size_t len = 0;
+
+		(void)run;
+		memset(in_validate, 0, sizeof(in_validate));
+		if (host->kv_get(ctx, "validate", in_validate,
+		    sizeof(in_validate) - 1, &len) != 0)
+			snprintf(in_validate, sizeof(in_validate), "none");
+		probe_get(host, ctx, "init", 8, in_run, sizeof(in_run));
+		host->kv_put(ctx, "long", "hello world", 11);
+		probe_get(host, ctx, "long", 5, part, sizeof(part));
+		snprintf(result, sizeof(result), "{\"init_put\":%d,"
+		    "\"validate_get\":\"%s\",\"run_get\":\"%s\","
+		    "\"run_get_part\":\"%s\"}", init_put, in_validate, in_run,
+		    part);
+		host->set_result(ctx, result);
+		return OPRUN_OK;
+	}
+
+	static const struct oprun_operation probe_op = {
+		.size = sizeof(struct oprun_operation),
+		.type = "kv-probe",
+		.description = "kv in every callback",
+		.validate = probe_validate,
+		.run = probe_run,
+	};
+
+	static const struct oprun_operation *const probe_ops[] = {
+		&probe_op,
+		NULL,
+	};
+
+	static const struct oprun_plugin probe_plugin = {
+		.size = sizeof(struct oprun_plugin),
+		.abi_major = OPRUN_ABI_MAJOR,
+		.abi_minor = OPRUN_ABI_MINOR,
+		.name = "kvprobe",
+		.version = "1.0.0",
+		.operations = probe_ops,
+		.init = probe_init,
+	};
+
+	OPRUN_EXPORT const struct oprun_plugin *
+	oprun_plugin_describe(uint16_t host_abi_major, uint16_t host_abi_minor)
+	{
+		(void)host_abi_major;
+		(void)host_abi_minor;
+		return &probe_plugin;
+	}
+	C
+	run cc -shared -fPIC -I"$REPO/include" -fvisibility=hidden -Wall \
+	    -Wextra -Werror -Wl,-z,defs -o "$dir/plugins/kvprobe.so" \
+	    "$dir/kvprobe.c"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	chmod 644 "$dir/plugins/kvprobe.so"
+	printf '[store]\npath = store\ndurability = relaxed\n[runner]\nplugin_dir = plugins\n[tenant contoso]\n' \
+	    >"$dir/oprun.ini"
+	oprun() { "$OPRUN_BUILD/oprun" -c "$dir/oprun.ini" "$@"; }
+	run oprun submit kv-probe --tenant contoso --initiator alice \
+	    --payload '{}' --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' \
+	    <<<"$output")
+	run oprun worker --once
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run oprun show "$id" --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	python3 - "$output" <<-'PY'
+	import json, sys
+	r = json.loads(sys.argv[1])
+	assert r["state"] == "succeeded", r["state"]
+	res = r["result"]
+	# init could write; validate (in the submitting process) read what
+	# init wrote there; run read it too.  kv_get copies the value and
+	# nothing more: the byte after it is still 'X', not a NUL.
+	assert res["init_put"] == 0, res
+	assert res["validate_get"] == "0 1 iXXXXXXX", res
+	assert res["run_get"] == "0 1 iXXXXXXX", res
+	# A value longer than cap: cap bytes copied, len the full size.
+	assert res["run_get_part"] == "0 11 helloXXX", res
+	PY
+}
