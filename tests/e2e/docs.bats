@@ -95,6 +95,24 @@ md_table() {
 		fail_with "README.md says '$output'; plugin.h is $abi"
 }
 
+@test "every Debian package make deps installs is in the README's dependencies table" {
+	local dir=$BATS_TEST_TMPDIR p missing=""
+	# DEBS = ... with its continuation lines.
+	awk '/^DEBS[ \t]*=/ { on = 1; sub(/^DEBS[ \t]*=/, "") }
+	     on { cont = sub(/\\$/, ""); print; if (!cont) exit }' \
+	    "$REPO/Makefile" | tr -s ' \t' '\n\n' | grep -v '^$' >"$dir/debs"
+	[ "$(wc -l <"$dir/debs")" -ge 10 ] ||
+		fail_with "found too few packages in the Makefile's DEBS:" \
+		    "$dir/debs"
+	md_table "$REPO/README.md" '| package | why |' | cut -d'|' -f2 \
+	    >"$dir/first-column"
+	while read -r p; do
+		grep -q "\`$p\`" "$dir/first-column" || missing="$missing $p"
+	done <"$dir/debs"
+	[ -z "$missing" ] ||
+		fail_with "not in README.md's dependencies table:$missing"
+}
+
 @test "key/value storage works in init, validate and run, and kv_get adds no NUL" {
 	local dir=$BATS_TEST_TMPDIR/kv id
 	mkdir -p "$dir"

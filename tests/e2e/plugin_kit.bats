@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
 # The plugin kit: `make install PREFIX=...` ships what a plugin author
 # needs (the header and oprun-plugin.pc naming that prefix, versioned
-# with plugin.h's ABI and linking with -Wl,-z,defs -lcjson), and the
-# example plugin of CONTRIBUTING.md (between the plugin-example markers)
-# builds warning-free against the installed tree with the pkg-config
-# flags, exports only its entry symbol, passes `oprun plugins check`, and
-# runs to success in `oprun worker --once` on a store of its own.
+# with plugin.h's ABI and linking with -Wl,-z,defs -lcjson), every file it
+# installs is named in the README, and the example plugin of
+# CONTRIBUTING.md (between the plugin-example markers) builds
+# warning-free against the installed tree with the pkg-config flags,
+# exports only its entry symbol, passes `oprun plugins check`, and runs
+# to success in `oprun worker --once` on a store of its own.
 #
 # OPRUN_BUILD is the build directory whose oprun runs the plugin (absolute;
 # tests/run-suites.sh sets it, build/asan for the sanitized build).  The
@@ -116,6 +117,21 @@ fail_with() {
 	[ "$status" -ne 0 ] ||
 		fail_with "built without -lcjson although the kit's libs are: $libs"
 	[[ "$output" == *"undefined reference to"*"cJSON_"* ]]
+}
+
+@test "the README's make install row names every file make install installs" {
+	local dir=$BATS_TEST_TMPDIR f missing=""
+	[ -x "$PREFIX/bin/oprun" ] ||
+		fail_with "make install PREFIX=$PREFIX failed:" "$KIT/install.log"
+	grep '^| `make install` |' "$REPO/README.md" >"$dir/row"
+	[ -s "$dir/row" ] || fail_with "no make install row in README.md"
+	(cd "$PREFIX" && find . -type f | sed 's|^\./||' | sort) >"$dir/files"
+	[ -s "$dir/files" ]
+	while read -r f; do
+		grep -qF "\`PREFIX/$f\`" "$dir/row" || missing="$missing $f"
+	done <"$dir/files"
+	[ -z "$missing" ] ||
+		fail_with "installed but not named (as \`PREFIX/FILE\`) in README.md's make install row:$missing"
 }
 
 @test "the CONTRIBUTING.md example plugin builds with the pkg-config flags and passes plugins check" {
