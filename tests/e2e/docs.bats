@@ -42,6 +42,19 @@ md_table() {
 	    on { print }' "$1"
 }
 
+@test "the README's oprun help block is exactly what oprun help prints" {
+	local dir=$BATS_TEST_TMPDIR
+	awk '/^\$ oprun help$/ { on = 1; next }
+	     on && /^```/ { exit }
+	     on { print }' "$REPO/README.md" >"$dir/readme-help"
+	[ -s "$dir/readme-help" ] ||
+		fail_with "no \`\$ oprun help\` block in README.md"
+	"$OPRUN_BUILD/oprun" help >"$dir/help"
+	diff -u "$dir/readme-help" "$dir/help" >"$dir/diff" ||
+		fail_with "README.md's help block (-) differs from oprun help (+):" \
+		    "$dir/diff"
+}
+
 @test "every host function of plugin.h is a row of CONTRIBUTING's host API table" {
 	local dir=$BATS_TEST_TMPDIR m missing=""
 	header_functions host >"$dir/members"
