@@ -126,6 +126,42 @@ md_table() {
 		fail_with "not in README.md's dependencies table:$missing"
 }
 
+@test "the README tour, pasted as a script, prints what the README shows" {
+	local dir=$BATS_TEST_TMPDIR
+	# The tour's blocks in order: ```sh lines and the "$ " lines of
+	# ```console blocks make the script (but not `make ...`: the build is
+	# there already); the other console lines are what it must print.
+	awk '/^## A 5-minute tour/ { on = 1; next }
+	     on && /^## / { exit }
+	     on' "$REPO/README.md" >"$dir/tour.md"
+	awk -v script="$dir/script" -v expected="$dir/expected" '
+	    /^```(sh|console)$/ { kind = substr($0, 4); next }
+	    /^```/ { kind = ""; next }
+	    kind == "sh" && !/^make / { print >script }
+	    kind == "console" && /^\$ / { print substr($0, 3) >script }
+	    kind == "console" && !/^\$ / { print >expected }' "$dir/tour.md"
+	grep -q '^oprun cancel 4' "$dir/script" ||
+		fail_with "no tour with a cancel step in README.md:" "$dir/script"
+	echo wait >>"$dir/script" # for any background job the tour left
+	# The tour works in /tmp/tour; this one in its own directory.
+	sed -i "s|/tmp/tour|$dir/tour|g" "$dir/script" "$dir/expected"
+	# It starts in a checkout ($PWD/build): here, one whose build is
+	# $OPRUN_BUILD.
+	mkdir "$dir/src"
+	ln -s "$OPRUN_BUILD" "$dir/src/build"
+	cd "$dir/src"
+	# The group kill of timeout also stops what the script left running.
+	timeout 300 bash "$dir/script" >"$dir/actual" 2>&1 ||
+		fail_with "the tour failed or hung; it printed:" "$dir/actual"
+	# Times and process ids differ from run to run.
+	sed -E -i 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z/TIME/g;
+	    s/(worker:|executor )[0-9]+/\1PID/g' \
+	    "$dir/expected" "$dir/actual"
+	diff -u "$dir/expected" "$dir/actual" >"$dir/diff" ||
+		fail_with "README.md's tour (-) differs from what it prints (+):" \
+		    "$dir/diff"
+}
+
 @test "key/value storage works in init, validate and run, and kv_get adds no NUL" {
 	local dir=$BATS_TEST_TMPDIR/kv id
 	mkdir -p "$dir"
