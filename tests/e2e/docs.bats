@@ -113,7 +113,7 @@ md_table() {
 	# DEBS = ... with its continuation lines.
 	awk '/^DEBS[ \t]*=/ { on = 1; sub(/^DEBS[ \t]*=/, "") }
 	     on { cont = sub(/\\$/, ""); print; if (!cont) exit }' \
-	    "$REPO/Makefile" | tr -s ' \t' '\n\n' | grep -v '^$' >"$dir/debs"
+	    "$REPO/Makefile" | tr -s ' \t' '\n' | grep -v '^$' >"$dir/debs"
 	[ "$(wc -l <"$dir/debs")" -ge 10 ] ||
 		fail_with "found too few packages in the Makefile's DEBS:" \
 		    "$dir/debs"

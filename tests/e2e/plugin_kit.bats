@@ -123,6 +123,7 @@ fail_with() {
 	local dir=$BATS_TEST_TMPDIR f missing=""
 	[ -x "$PREFIX/bin/oprun" ] ||
 		fail_with "make install PREFIX=$PREFIX failed:" "$KIT/install.log"
+	# shellcheck disable=SC2016 # the backquotes are markdown
 	grep '^| `make install` |' "$REPO/README.md" >"$dir/row"
 	[ -s "$dir/row" ] || fail_with "no make install row in README.md"
 	(cd "$PREFIX" && find . -type f | sed 's|^\./||' | sort) >"$dir/files"
