@@ -18,8 +18,9 @@
  *     not newer than its own, and copies min(size) bytes of each struct into
  *     a zeroed one, so members a plugin does not know read as zero/NULL.
  *   - A plugin tests host members newer than 1.0 with OPRUN_HOST_HAS().
- *     The Graph client and the directory cache arrive that way in later
- *     minor versions; plugins built against 1.0 keep working unchanged.
+ *     The Graph client arrived that way in 1.1, and the directory cache
+ *     will in a later minor version; plugins built against 1.0 keep
+ *     working unchanged.
  *
  * Rules for plugins
  *   - Export exactly one symbol, oprun_plugin_describe (use OPRUN_EXPORT);
@@ -54,7 +55,7 @@ extern "C" {
 enum oprun_outcome {
 	OPRUN_OK = 0,	    /* every item succeeded (or was skipped) */
 	OPRUN_PARTIAL = 1,  /* some items failed, some succeeded */
-	OPRUN_FAILED = 2,   /* the operation failed; say why with fail() */
+	OPRUN_FAILED = 2,   /* failed; say why with set_reason() */
 	OPRUN_CANCELED = 3, /* stopped because cancel_requested() said so */
 };
 
@@ -128,9 +129,13 @@ struct oprun_host {
 
 	/* Plugin-scoped key/value storage, durable, shared by all runs of
 	 * this plugin.  Keys are at most 255 bytes, values at most 64 KiB.
-	 * kv_get copies at most cap bytes into buf and stores the full
-	 * length in *len; returns 0, 1 if the key does not exist, -1 on
-	 * error.  kv_put and kv_delete return 0 or -1. */
+	 * Usable in init, validate and run (the callbacks given a ctx).
+	 * kv_get copies min(cap, length) bytes of the value into buf and
+	 * stores the full length in *len; it does not NUL-terminate (the
+	 * bytes of buf after the copy are left as they were), and a value
+	 * longer than cap is cut and still returns 0, so compare *len with
+	 * cap.  Returns 0, 1 if the key does not exist, -1 on error.
+	 * kv_put and kv_delete return 0 or -1. */
 	int (*kv_get)(struct oprun_ctx *ctx, const char *key, void *buf,
 		      size_t cap, size_t *len);
 	int (*kv_put)(struct oprun_ctx *ctx, const char *key, const void *val,

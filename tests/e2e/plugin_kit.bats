@@ -1,10 +1,12 @@
 #!/usr/bin/env bats
 # The plugin kit: `make install PREFIX=...` ships what a plugin author
-# needs (the header and oprun-plugin.pc naming that prefix), and the
-# example plugin of CONTRIBUTING.md (between the plugin-example markers)
-# builds warning-free against the installed tree with the pkg-config
-# flags, exports only its entry symbol, passes `oprun plugins check`, and
-# runs to success in `oprun worker --once` on a store of its own.
+# needs (the header and oprun-plugin.pc naming that prefix, versioned
+# with plugin.h's ABI and linking with -Wl,-z,defs -lcjson), every file it
+# installs is named in the README, and the example plugin of
+# CONTRIBUTING.md (between the plugin-example markers) builds
+# warning-free against the installed tree with the pkg-config flags,
+# exports only its entry symbol, passes `oprun plugins check`, and runs
+# to success in `oprun worker --once` on a store of its own.
 #
 # OPRUN_BUILD is the build directory whose oprun runs the plugin (absolute;
 # tests/run-suites.sh sets it, build/asan for the sanitized build).  The
@@ -56,14 +58,93 @@ fail_with() {
 	[[ "$output" == *"-fvisibility=hidden"* ]]
 }
 
+@test "the installed oprun-plugin.pc's version is plugin.h's ABI version" {
+	local abi
+	[ -f "$PREFIX/lib/pkgconfig/oprun-plugin.pc" ] ||
+		fail_with "make install PREFIX=$PREFIX did not install the .pc:" \
+		    "$KIT/install.log"
+	abi=$(awk '/^#define OPRUN_ABI_MAJOR / { M = $3 }
+	    /^#define OPRUN_ABI_MINOR / { m = $3 }
+	    END { print M "." m }' "$REPO/include/oprun/plugin.h")
+	[[ "$abi" =~ ^[0-9]+\.[0-9]+$ ]]
+	run env PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" \
+	    pkg-config --modversion oprun-plugin
+	[ "$status" -eq 0 ]
+	[ "$output" = "$abi" ] ||
+		fail_with "the installed oprun-plugin.pc says version $output; plugin.h is ABI $abi"
+}
+
+@test "the kit links plugins with -Wl,-z,defs and -lcjson" {
+	run env PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" \
+	    pkg-config --libs oprun-plugin
+	[ "$status" -eq 0 ]
+	[[ " $output " == *" -Wl,-z,defs "* ]] ||
+		fail_with "pkg-config --libs oprun-plugin lacks -Wl,-z,defs: $output"
+	[[ " $output " == *" -lcjson "* ]] ||
+		fail_with "pkg-config --libs oprun-plugin lacks -lcjson: $output"
+}
+
+@test "with the kit's flags, a plugin that uses cJSON but leaves out -lcjson does not build" {
+	local dir=$BATS_TEST_TMPDIR cflags libs
+	cflags=$(PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" \
+	    pkg-config --cflags oprun-plugin)
+	libs=$(PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" \
+	    pkg-config --libs oprun-plugin)
+	cat >"$dir/usejson.c" <<-'C'
+	#include <cjson/cJSON.h>
+	#include <oprun/plugin.h>
+
+	OPRUN_EXPORT const struct oprun_plugin *
+	oprun_plugin_describe(uint16_t host_abi_major, uint16_t host_abi_minor)
+	{
+		cJSON_Delete(cJSON_Parse("{}"));
+		(void)host_abi_major;
+		(void)host_abi_minor;
+		return NULL;
+	}
+	C
+	# With everything the kit gives, it links.
+	# shellcheck disable=SC2086 # cflags and libs are lists of flags
+	run cc -shared -fPIC $cflags -o "$dir/ok.so" "$dir/usejson.c" $libs
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Without -lcjson, -z defs turns the missing library into a build
+	# error instead of a plugin that loads only through the host's cJSON.
+	# shellcheck disable=SC2086
+	run cc -shared -fPIC $cflags -o "$dir/bad.so" "$dir/usejson.c" \
+	    ${libs//-lcjson/}
+	echo "$output"
+	[ "$status" -ne 0 ] ||
+		fail_with "built without -lcjson although the kit's libs are: $libs"
+	[[ "$output" == *"undefined reference to"*"cJSON_"* ]]
+}
+
+@test "the README's make install row names every file make install installs" {
+	local dir=$BATS_TEST_TMPDIR f missing=""
+	[ -x "$PREFIX/bin/oprun" ] ||
+		fail_with "make install PREFIX=$PREFIX failed:" "$KIT/install.log"
+	# shellcheck disable=SC2016 # the backquotes are markdown
+	grep '^| `make install` |' "$REPO/README.md" >"$dir/row"
+	[ -s "$dir/row" ] || fail_with "no make install row in README.md"
+	(cd "$PREFIX" && find . -type f | sed 's|^\./||' | sort) >"$dir/files"
+	[ -s "$dir/files" ]
+	while read -r f; do
+		grep -qF "\`PREFIX/$f\`" "$dir/row" || missing="$missing $f"
+	done <"$dir/files"
+	[ -z "$missing" ] ||
+		fail_with "installed but not named (as \`PREFIX/FILE\`) in README.md's make install row:$missing"
+}
+
 @test "the CONTRIBUTING.md example plugin builds with the pkg-config flags and passes plugins check" {
 	grep -q 'oprun_plugin_describe' "$KIT/hello.c" ||
 		fail_with "no plugin example between the markers in CONTRIBUTING.md"
 	cflags=$(PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" \
 	    pkg-config --cflags oprun-plugin)
-	# shellcheck disable=SC2086 # cflags is a list of flags
+	libs=$(PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" \
+	    pkg-config --libs oprun-plugin)
+	# shellcheck disable=SC2086 # cflags and libs are lists of flags
 	run cc -shared -fPIC $cflags -Werror -Wall -Wextra \
-	    -o "$KIT/hello.so" "$KIT/hello.c"
+	    -o "$KIT/hello.so" "$KIT/hello.c" $libs
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# Only the entry symbol is exported.
