@@ -308,9 +308,9 @@ wait_for(struct runtime *rt, uint64_t id, int64_t timeout_ms, int json)
 		    !store_runner_active(rt->st)) {
 			told = 1;
 			fprintf(stderr, "oprun wait: run %llu is queued and no "
-			    "runner is running on store %s; start `oprun serve` "
-			    "(or `oprun worker`) to run it\n",
-			    (unsigned long long)id, rt->cfg.store_path);
+			    "runner is running on this store; start `oprun "
+			    "serve` (or `oprun worker`) to run it\n",
+			    (unsigned long long)id);
 		}
 		run_free(&r);
 		if (timeout_ms >= 0 && monotonic_ms() - start >= timeout_ms) {
