@@ -24,7 +24,7 @@ LDFLAGS	+= $(SAN)
 LDLIBS	 = $(PKG_LIBS) -ldl -lm
 PLUGIN_FLAGS = -fPIC -fvisibility=hidden -shared -Wl,-z,defs
 
-CORE_SRC = core/util.c core/log.c core/run.c core/identity.c \
+CORE_SRC = core/util.c core/text.c core/log.c core/run.c core/identity.c \
 	   core/config.c core/store.c core/loader.c core/hostapi.c \
 	   core/runtime.c core/submit.c core/worker.c core/render.c \
 	   core/wake.c core/graph.c core/handoff.c core/supervisor.c \
