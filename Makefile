@@ -31,7 +31,8 @@ CORE_SRC = core/util.c core/text.c core/log.c core/run.c core/identity.c \
 	   core/cli.c
 CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
 
-TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record graphtest
+TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record graphtest \
+	       rawtext
 TEST_PLUGIN_SO = $(TEST_PLUGINS:%=$(BUILD)/test-plugins/%.so)
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
