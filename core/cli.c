@@ -18,6 +18,7 @@
 #include "runtime.h"
 #include "submit.h"
 #include "supervisor.h"
+#include "text.h"
 #include "util.h"
 #include "worker.h"
 
@@ -60,20 +61,73 @@ static const char usage_text[] =
     "exit status: 0 ok, 1 runtime error or run failed, 2 bad usage or input,"
     "\n  3 run partial, 4 run canceled, 5 wait timed out\n";
 
+static void complain(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Prints "oprun CMD: MESSAGE" on stderr as one line: the message often
+ * holds outside text (a plugin's refusal, a name given), so it is escaped
+ * (text.h) and can neither break the line nor send a control sequence. */
+static void
+vcomplain(const char *cmd, const char *fmt, va_list ap)
+{
+	char msg[2048], safe[4096];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	text_escape_buf(msg, 0, safe, sizeof(safe));
+	fprintf(stderr, "oprun%s%s: %s\n", cmd != NULL ? " " : "",
+	    cmd != NULL ? cmd : "", safe);
+}
+
+static void
+complain(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vcomplain(cmd, fmt, ap);
+	va_end(ap);
+}
 
 static int
 usage_error(const char *cmd, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fprintf(stderr, "oprun %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "; see `oprun help`\n");
+	complain(cmd, "%s; see `oprun help`", msg);
 	return EXIT_USAGE;
+}
+
+/* Terminal-safe copies (text.h) of stored or outside text, for one
+ * printf: no value can break a table's line or send a control sequence.
+ * safe_done frees them. */
+#define SAFE_MAX 16
+
+struct safe {
+	char *v[SAFE_MAX];
+	int n;
+};
+
+static const char *
+safe(struct safe *sf, const char *text)
+{
+	if (text == NULL)
+		return "";
+	if (sf->n == SAFE_MAX)
+		abort(); /* a programming error: call safe_done sooner */
+	return sf->v[sf->n++] = text_escape(text, 0);
+}
+
+static void
+safe_done(struct safe *sf)
+{
+	while (sf->n > 0)
+		free(sf->v[--sf->n]);
 }
 
 static struct opt *
@@ -145,8 +199,12 @@ parse_id(const struct args *a, const char *s, uint64_t *id)
 static void
 print_diag(const struct diag *d, const char *prefix)
 {
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "%s%s\n", prefix, d->lines[i]);
+	struct safe sf = { 0 };
+
+	for (size_t i = 0; i < d->n; i++) {
+		fprintf(stderr, "%s%s\n", prefix, safe(&sf, d->lines[i]));
+		safe_done(&sf);
+	}
 }
 
 static int
@@ -174,8 +232,11 @@ static void
 print_json(cJSON *o)
 {
 	char *s = cJSON_PrintUnformatted(o);
+	char *out = text_json_safe(s);
 
-	printf("%s\n", s);
+	/* Valid UTF-8, and no raw DEL or C1 control for a terminal. */
+	printf("%s\n", out);
+	free(out);
 	free(s);
 	cJSON_Delete(o);
 }
@@ -228,12 +289,23 @@ draw_bar(const struct run *r)
 static void
 print_outcome(const struct run *r)
 {
+	struct safe sf = { 0 };
 	char counts[256];
 
 	render_counts(&r->counts, counts, sizeof(counts));
 	printf("run %llu %s: %s%s%s\n", (unsigned long long)r->id,
 	    run_state_name(r->state), counts, r->reason ? "; " : "",
-	    r->reason ? r->reason : "");
+	    r->reason ? safe(&sf, r->reason) : "");
+	safe_done(&sf);
+}
+
+/* The one message for a run id that names no run, whichever command. */
+static int
+no_such_run(const char *cmd, uint64_t id)
+{
+	complain(cmd, "run %llu does not exist; list runs with `oprun runs`",
+	    (unsigned long long)id);
+	return EXIT_USAGE;
 }
 
 /* Polls run id until terminal or timeout_ms (< 0: forever). */
@@ -249,10 +321,11 @@ wait_for(struct runtime *rt, uint64_t id, int64_t timeout_ms, int json)
 		struct run r;
 		int rc = store_get_run(rt->st, id, &r, err, sizeof(err));
 
+		if (rc == 1)
+			return no_such_run("wait", id);
 		if (rc != 0) {
-			fprintf(stderr, "oprun wait: %s\n", rc == 1 ?
-			    "no such run" : err);
-			return rc == 1 ? EXIT_USAGE : EXIT_RUNTIME;
+			complain("wait", "%s", err);
+			return EXIT_RUNTIME;
 		}
 		if (bar)
 			draw_bar(&r);
@@ -271,8 +344,8 @@ wait_for(struct runtime *rt, uint64_t id, int64_t timeout_ms, int json)
 		if (timeout_ms >= 0 && monotonic_ms() - start >= timeout_ms) {
 			if (bar)
 				fputc('\n', stderr);
-			fprintf(stderr, "oprun wait: run %llu still not finished "
-			    "after the timeout\n", (unsigned long long)id);
+			complain("wait", "run %llu still not finished after the "
+			    "timeout", (unsigned long long)id);
 			return EXIT_TIMEOUT;
 		}
 		nanosleep(&pause, NULL);
@@ -448,7 +521,7 @@ cmd_submit(struct args *a, int argc, char **argv, int i)
 	rc = submit_with_token(&rt, &req, opt_get(opts, "delegated-token-file"),
 	    &res, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "oprun submit: %s\n", err);
+		complain(a->cmd, "%s", err);
 		rc = rc == -1 ? EXIT_USAGE : EXIT_RUNTIME;
 		goto out;
 	}
@@ -465,15 +538,17 @@ out:
 static void
 print_run_row(const struct run *r)
 {
+	struct safe sf = { 0 };
 	char ts[32];
 
 	format_rfc3339(r->created_at, ts, sizeof(ts));
 	printf("%-8llu %-10s %-20s %-14s %-14s %s  %llu/%llu %llu\n",
-	    (unsigned long long)r->id, run_state_name(r->state), r->type,
-	    r->tenant, r->initiator, ts,
-	    (unsigned long long)r->counts.processed,
+	    (unsigned long long)r->id, run_state_name(r->state),
+	    safe(&sf, r->type), safe(&sf, r->tenant), safe(&sf, r->initiator),
+	    ts, (unsigned long long)r->counts.processed,
 	    (unsigned long long)r->counts.total,
 	    (unsigned long long)r->counts.failed);
+	safe_done(&sf);
 }
 
 static int
@@ -524,7 +599,7 @@ cmd_runs(struct args *a, int argc, char **argv, int i)
 	    (rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
 		return rc;
 	if (store_list_runs(rt.st, &f, &runs, &n, err, sizeof(err)) != 0) {
-		fprintf(stderr, "oprun runs: %s\n", err);
+		complain(a->cmd, "%s", err);
 		runtime_close(&rt);
 		return EXIT_RUNTIME;
 	}
@@ -553,36 +628,45 @@ static void
 print_run_detail(const struct run *r)
 {
 	char ts[32], counts[256], hex[65];
+	struct safe sf = { 0 };
 
 	run_dedupe_hex(r, hex);
 	render_counts(&r->counts, counts, sizeof(counts));
 	printf("run %llu: %s\n", (unsigned long long)r->id,
 	    run_state_name(r->state));
 	printf("  type       %s\n  tenant     %s\n  target     %s\n"
-	    "  initiator  %s\n  attempt    %u\n  identity   %s\n", r->type,
-	    r->tenant, r->target ? r->target : "-", r->initiator, r->attempt,
-	    hex);
-	printf("  payload    %s\n  summary    %s\n", r->payload, counts);
+	    "  initiator  %s\n  attempt    %u\n  identity   %s\n",
+	    safe(&sf, r->type), safe(&sf, r->tenant),
+	    r->target ? safe(&sf, r->target) : "-", safe(&sf, r->initiator),
+	    r->attempt, hex);
+	printf("  payload    %s\n  summary    %s\n", safe(&sf, r->payload),
+	    counts);
 	if (r->reason != NULL)
-		printf("  reason     %s\n", r->reason);
+		printf("  reason     %s\n", safe(&sf, r->reason));
 	if (r->result != NULL)
-		printf("  result     %s\n", r->result);
+		printf("  result     %s\n", safe(&sf, r->result));
+	safe_done(&sf);
 	if (r->flags & RUN_FLAG_CANCEL_REQUESTED)
 		printf("  cancel     requested\n");
 	printf("  history\n");
 	for (size_t i = 0; i < r->nhistory; i++) {
 		format_rfc3339(r->history[i].at_ms, ts, sizeof(ts));
 		printf("    %s  %-9s by %s%s%s\n", ts,
-		    run_state_name(r->history[i].state), r->history[i].actor,
+		    run_state_name(r->history[i].state),
+		    safe(&sf, r->history[i].actor),
 		    r->history[i].reason ? ": " : "",
-		    r->history[i].reason ? r->history[i].reason : "");
+		    r->history[i].reason ? safe(&sf, r->history[i].reason) :
+		    "");
+		safe_done(&sf);
 	}
 	if (r->failures_total > 0) {
 		printf("  failures (%llu, first %zu shown)\n",
 		    (unsigned long long)r->failures_total, r->nfailures);
-		for (size_t i = 0; i < r->nfailures; i++)
-			printf("    %s: %s\n", r->failures[i].item,
-			    r->failures[i].message);
+		for (size_t i = 0; i < r->nfailures; i++) {
+			printf("    %s: %s\n", safe(&sf, r->failures[i].item),
+			    safe(&sf, r->failures[i].message));
+			safe_done(&sf);
+		}
 	}
 }
 
@@ -608,11 +692,9 @@ cmd_show(struct args *a, int argc, char **argv, int i)
 			print_run_detail(&r);
 		run_free(&r);
 	} else if (rc == 1) {
-		fprintf(stderr, "oprun show: run %llu does not exist; list runs "
-		    "with `oprun runs`\n", (unsigned long long)id);
-		rc = EXIT_USAGE;
+		rc = no_such_run(a->cmd, id);
 	} else {
-		fprintf(stderr, "oprun show: %s\n", err);
+		complain(a->cmd, "%s", err);
 		rc = EXIT_RUNTIME;
 	}
 	runtime_close(&rt);
@@ -656,7 +738,7 @@ cmd_cancel(struct args *a, int argc, char **argv, int i)
 	actor_name(actor, sizeof(actor), opt_get(opts, "as"));
 	rc = store_cancel(rt.st, id, actor, &after, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "oprun cancel: %s\n", err);
+		complain(a->cmd, "%s", err);
 		rc = rc == -2 ? EXIT_RUNTIME : EXIT_USAGE;
 	} else if (after == RUN_CANCELED) {
 		printf("run %llu canceled\n", (unsigned long long)id);
@@ -674,6 +756,7 @@ static int
 list_notifications(struct runtime *rt, const char *user, int unread_only,
     int json)
 {
+	struct safe sf = { 0 };
 	struct notification *v;
 	uint64_t unread;
 	size_t n;
@@ -681,7 +764,7 @@ list_notifications(struct runtime *rt, const char *user, int unread_only,
 
 	if (store_notifications(rt->st, user, unread_only, 1000, &v, &n,
 	    &unread, err, sizeof(err)) != 0) {
-		fprintf(stderr, "oprun notifications: %s\n", err);
+		complain("notifications", "%s", err);
 		return EXIT_RUNTIME;
 	}
 	if (json) {
@@ -698,7 +781,8 @@ list_notifications(struct runtime *rt, const char *user, int unread_only,
 			render_notification_text(&v[i], text, sizeof(text));
 			format_rfc3339(v[i].created_at, ts, sizeof(ts));
 			printf("%s %-6llu %s  %s\n", v[i].read ? " " : "*",
-			    (unsigned long long)v[i].id, ts, text);
+			    (unsigned long long)v[i].id, ts, safe(&sf, text));
+			safe_done(&sf);
 		}
 		printf("%llu unread\n", (unsigned long long)unread);
 	}
@@ -719,7 +803,7 @@ mark_read(struct runtime *rt, const struct args *a, const char *user,
 	rc = store_notifications_mark_read(rt->st, user, id, &marked, err,
 	    sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "oprun notifications: %s\n", err);
+		complain(a->cmd, "%s", err);
 		return rc == 1 ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	printf("%llu marked read\n", (unsigned long long)marked);
@@ -803,10 +887,14 @@ static void
 print_plugin(const struct loaded_plugin *p)
 {
 	const struct oprun_config_key *k;
+	struct safe sf = { 0 };
 
-	printf("%s %s  (%s)\n", p->desc.name, p->desc.version, p->path);
+	/* Names are checked by the loader; the rest is the plugin's text. */
+	printf("%s %s  (%s)\n", p->desc.name, safe(&sf, p->desc.version),
+	    safe(&sf, p->path));
 	if (p->desc.description != NULL)
-		printf("  %s\n", p->desc.description);
+		printf("  %s\n", safe(&sf, p->desc.description));
+	safe_done(&sf);
 	for (size_t i = 0; i < p->nops; i++) {
 		const struct oprun_operation *op = &p->ops[i].op;
 
@@ -815,14 +903,17 @@ print_plugin(const struct loaded_plugin *p)
 		    op->flags & OPRUN_OP_CANCELLABLE ? " cancellable" : "",
 		    op->flags & OPRUN_OP_NEEDS_DELEGATED_TOKEN ?
 		    " needs-delegated-token" : "",
-		    op->description ? op->description : "");
+		    op->description ? safe(&sf, op->description) : "");
+		safe_done(&sf);
 	}
-	for (k = p->desc.config_keys; k != NULL && k->name != NULL; k++)
-		printf("  config    %-22s %s%s%s%s\n", k->name,
-		    k->description ? k->description : "",
+	for (k = p->desc.config_keys; k != NULL && k->name != NULL; k++) {
+		printf("  config    %-22s %s%s%s%s\n", safe(&sf, k->name),
+		    k->description ? safe(&sf, k->description) : "",
 		    k->required ? " (required)" : "",
 		    k->default_value ? " default: " : "",
-		    k->default_value ? k->default_value : "");
+		    k->default_value ? safe(&sf, k->default_value) : "");
+		safe_done(&sf);
+	}
 }
 
 static int
@@ -998,7 +1089,7 @@ cmd_prune(struct args *a, int argc, char **argv, int i)
 		return rc;
 	if (store_prune(rt.st, now_ms() - (int64_t)days * 86400000, &runs,
 	    &notes, err, sizeof(err)) != 0) {
-		fprintf(stderr, "oprun prune: %s\n", err);
+		complain(a->cmd, "%s", err);
 		rc = EXIT_RUNTIME;
 	} else {
 		printf("pruned %llu terminal runs and %llu notifications older "
@@ -1030,7 +1121,7 @@ cmd_check_store(struct args *a, int argc, char **argv, int i)
 		return rc;
 	problems = store_check(rt.st, report_problem, NULL, err, sizeof(err));
 	if (problems < 0) {
-		fprintf(stderr, "oprun check-store: %s\n", err);
+		complain(a->cmd, "%s", err);
 		rc = EXIT_RUNTIME;
 	} else if (problems > 0) {
 		printf("store %s: %ld problems\n", rt.cfg.store_path, problems);
@@ -1104,7 +1195,6 @@ cli_main(int argc, char **argv)
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
 		if (strcmp(commands[k].name, a.cmd) == 0)
 			return commands[k].fn(&a, argc, argv, i + 1);
-	fprintf(stderr, "oprun: unknown command '%s'; see `oprun help`\n",
-	    a.cmd);
+	complain(NULL, "unknown command '%s'; see `oprun help`", a.cmd);
 	return EXIT_USAGE;
 }
