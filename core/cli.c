@@ -369,11 +369,16 @@ parse_timeout(const struct args *a, const char *s, int64_t *ms)
 
 /* ---- commands ---------------------------------------------------- */
 
+/* The payload as given: the --payload argument, or the whole of the
+ * --payload-file, which must not hold a NUL byte (the payload is handled
+ * as a C string: a NUL would silently cut it short). */
 static int
 read_payload(const struct args *a, const char *inline_json,
     const char *file, size_t max, char **out)
 {
 	char err[1024];
+	const char *nul;
+	size_t n;
 
 	if ((inline_json == NULL) == (file == NULL))
 		return usage_error(a->cmd, "give exactly one of --payload JSON "
@@ -382,15 +387,24 @@ read_payload(const struct args *a, const char *inline_json,
 		*out = xstrdup(inline_json);
 		return 0;
 	}
-	switch (read_file(file, max, out, NULL, err, sizeof(err))) {
+	switch (read_file(file, max, out, &n, err, sizeof(err))) {
 	case 0:
-		return 0;
+		break;
 	case -2:
-		fprintf(stderr, "oprun submit: --payload-file %s ([runner] "
-		    "max_payload_bytes)\n", err);
+		complain(a->cmd, "--payload-file %s ([runner] "
+		    "max_payload_bytes)", err);
 		return EXIT_USAGE;
 	default:
-		fprintf(stderr, "oprun submit: --payload-file %s\n", err);
+		complain(a->cmd, "--payload-file %s", err);
+		return EXIT_USAGE;
+	}
+	if ((nul = memchr(*out, '\0', n)) != NULL) {
+		complain(a->cmd, "--payload-file %s: NUL byte at byte offset "
+		    "%td; a payload is JSON text without NUL bytes (a UTF-16 "
+		    "file? convert it with iconv -f UTF-16 -t UTF-8)", file,
+		    nul - *out);
+		free(*out);
+		*out = NULL;
 		return EXIT_USAGE;
 	}
 	return 0;

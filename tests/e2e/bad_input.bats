@@ -461,6 +461,19 @@ assert_empty_store() {
 
 # ---- input is taken exactly or refused --------------------------------
 
+@test "a payload file with a NUL byte is refused with its offset, not cut short" {
+	printf '{"a":1}\0{"b":2}' >"$TEST_DIR/nul.json"
+	refused_submit "oprun submit: --payload-file $TEST_DIR/nul.json: NUL byte at byte offset 7; a payload is JSON text without NUL bytes*" \
+	    test-instant --tenant contoso --initiator alice \
+	    --payload-file "$TEST_DIR/nul.json"
+	# A UTF-16 file: NUL bytes from the start.
+	printf '{\0}\0' >"$TEST_DIR/utf16.json"
+	refused_submit "*utf16.json: NUL byte at byte offset 1;*iconv -f UTF-16*" \
+	    test-instant --tenant contoso --initiator alice \
+	    --payload-file "$TEST_DIR/utf16.json"
+	assert_empty_store
+}
+
 @test "an empty [store] path is refused by config check and by every command, with FILE:LINE" {
 	cat >"$CFG" <<-INI
 	[store]
