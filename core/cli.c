@@ -150,6 +150,10 @@ parse_args(struct args *a, int argc, char **argv, int i, struct opt *opts,
 		const char *s = argv[i], *eq;
 		struct opt *o;
 
+		if (strcmp(s, "-c") == 0)
+			return usage_error(a->cmd, "-c FILE is a global option and "
+			    "goes before the command: oprun -c FILE %s ...",
+			    a->cmd);
 		if (strncmp(s, "--", 2) != 0 || s[2] == '\0') {
 			if (a->npos == max_pos || a->npos == MAX_POSITIONAL)
 				return usage_error(a->cmd, "unexpected "
@@ -185,13 +189,21 @@ opt_get(const struct opt *opts, const char *name)
 	return NULL;
 }
 
+/* A positive id of a run or (what) of another kind of record. */
+static int
+parse_record_id(const struct args *a, const char *what, const char *s,
+    uint64_t *id)
+{
+	if (parse_u64(s, UINT64_MAX, id) != 0 || *id == 0)
+		return usage_error(a->cmd, "'%s' is not a %s id (a positive "
+		    "whole number)", s, what);
+	return 0;
+}
+
 static int
 parse_id(const struct args *a, const char *s, uint64_t *id)
 {
-	if (parse_u64(s, UINT64_MAX, id) != 0 || *id == 0)
-		return usage_error(a->cmd, "'%s' is not a run id (a positive "
-		    "whole number)", s);
-	return 0;
+	return parse_record_id(a, "run", s, id);
 }
 
 /* Prints diag lines and any plugin refusals; returns EXIT_USAGE if diag
@@ -239,6 +251,22 @@ print_json(cJSON *o)
 	free(out);
 	free(s);
 	cJSON_Delete(o);
+}
+
+/* A name given for the record (cancel --as): UTF-8, on one line. */
+static int
+check_given_name(const struct args *a, const char *opt, const char *v)
+{
+	size_t bad;
+	long at;
+
+	if (text_utf8_check(v, strlen(v), &bad) != 0)
+		return usage_error(a->cmd, "%s: invalid UTF-8 at byte offset "
+		    "%zu; give it as UTF-8 text", opt, bad);
+	if ((at = text_find_control(v)) >= 0)
+		return usage_error(a->cmd, "%s: control character at byte "
+		    "offset %ld; remove it", opt, at);
+	return 0;
 }
 
 static void
@@ -747,6 +775,8 @@ cmd_cancel(struct args *a, int argc, char **argv, int i)
 
 	if ((rc = parse_args(a, argc, argv, i, opts, 1, 1)) != 0 ||
 	    (rc = parse_id(a, a->pos[0], &id)) != 0 ||
+	    (opt_get(opts, "as") != NULL && (rc = check_given_name(a, "--as",
+	    opt_get(opts, "as"))) != 0) ||
 	    (rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
 		return rc;
 	actor_name(actor, sizeof(actor), opt_get(opts, "as"));
@@ -812,7 +842,8 @@ mark_read(struct runtime *rt, const struct args *a, const char *user,
 	char err[1024];
 	int rc;
 
-	if (id_text != NULL && parse_id(a, id_text, &id) != 0)
+	if (id_text != NULL &&
+	    parse_record_id(a, "notification", id_text, &id) != 0)
 		return EXIT_USAGE;
 	rc = store_notifications_mark_read(rt->st, user, id, &marked, err,
 	    sizeof(err));
@@ -1096,9 +1127,16 @@ cmd_prune(struct args *a, int argc, char **argv, int i)
 	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0)
 		return rc;
 	days_text = opt_get(opts, "older-than");
-	if (days_text == NULL || parse_u64(days_text, 36500, &days) != 0)
+	if (days_text == NULL)
 		return usage_error(a->cmd, "--older-than DAYS is required "
 		    "(whole days, 0 to 36500)");
+	if (days_text[0] == '-')
+		return usage_error(a->cmd, "--older-than '%s': a number of days "
+		    "cannot be negative; give whole days from 0 to 36500",
+		    days_text);
+	if (parse_u64(days_text, 36500, &days) != 0)
+		return usage_error(a->cmd, "--older-than '%s': expected whole "
+		    "days from 0 to 36500", days_text);
 	if ((rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
 		return rc;
 	if (store_prune(rt.st, now_ms() - (int64_t)days * 86400000, &runs,

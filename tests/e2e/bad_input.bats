@@ -459,6 +459,15 @@ assert_empty_store() {
 	assert_empty_store
 }
 
+@test "cancel --as with a control character is refused before anything is recorded" {
+	id=$(submit_id test-instant contoso alice '{}')
+	run --separate-stderr oprun cancel "$id" --as $'eve\x1b[2J'
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "oprun cancel: --as: control character at byte offset 3; remove it"* ]]
+	[ "$(run_field "$id" state)" = queued ]
+}
+
 # ---- input is taken exactly or refused --------------------------------
 
 @test "a payload file with a NUL byte is refused with its offset, not cut short" {
@@ -515,6 +524,29 @@ assert_empty_store() {
 
 # ---- every error says what and how to fix -----------------------------
 
+@test "notifications --mark-read with a bad id says notification id" {
+	run --separate-stderr oprun notifications --user alice --mark-read abc
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "oprun notifications: 'abc' is not a notification id"* ]]
+	[[ "$stderr" != *"run id"* ]]
+}
+
+@test "prune --older-than -1 says the value is negative, not missing" {
+	run --separate-stderr oprun prune --older-than -1
+	echo "stderr=[$stderr]"
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "oprun prune: --older-than '-1': a number of days cannot be negative; give whole days from 0 to 36500"* ]]
+	[[ "$stderr" != *required* ]]
+	run --separate-stderr oprun prune --older-than soon
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "oprun prune: --older-than 'soon': expected whole days from 0 to 36500"* ]]
+	run --separate-stderr oprun prune
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "oprun prune: --older-than DAYS is required"* ]]
+}
+
 @test "wait on a run that does not exist says so exactly as show does" {
 	run --separate-stderr oprun show 12345
 	[ "$status" -eq 2 ]
@@ -525,6 +557,17 @@ assert_empty_store() {
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[ "$stderr" = "oprun wait: $show_msg" ]
 	[ "$show_msg" = 'run 12345 does not exist; list runs with `oprun runs`' ]
+}
+
+@test "-c after the command says where -c goes" {
+	run --separate-stderr "$OPRUN_BUILD/oprun" runs -c "$CFG"
+	echo "stderr=[$stderr]"
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "oprun runs: -c FILE is a global option and goes before the command: oprun -c FILE runs"* ]]
+	run --separate-stderr "$OPRUN_BUILD/oprun" show 1 -c "$CFG"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"oprun -c FILE show"* ]]
 }
 
 @test "config check goes on after a duplicated section and reports every problem" {
