@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1228,25 +1230,87 @@ static const struct {
 	{ "serve", cmd_serve }, { "executor", cmd_executor },
 };
 
+/*
+ * Standard descriptors a parent left closed are opened read-only on
+ * /dev/null: otherwise the store could open its files as descriptor 1 or
+ * 2 and printf would write into them; this way a write to a closed
+ * stdout fails (EBADF), and finish_output reports it.
+ */
+static void
+guard_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int got;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		got = open("/dev/null", O_RDONLY);
+		if (got != -1 && got != fd) {
+			dup2(got, fd);
+			close(got);
+		}
+	}
+}
+
+/* Output that could not be written is an error: a full disk, a closed
+ * pipe or a closed stdout ends the command with status 1 and one line on
+ * stderr, never with status 0 and the output silently lost. */
+static int
+finish_output(const char *cmd, int rc)
+{
+	int failed, e = 0;
+
+	errno = 0;
+	failed = fflush(stdout) != 0;
+	if (failed)
+		e = errno;
+	failed |= ferror(stdout) != 0;
+	if (fclose(stdout) != 0 && !failed) {
+		failed = 1;
+		e = errno;
+	}
+	if (!failed)
+		return rc;
+	complain(cmd, "cannot write to standard output: %s", e != 0 ?
+	    strerror(e) : "write error");
+	return EXIT_RUNTIME;
+}
+
+static int
+run_command(struct args *a, int argc, char **argv)
+{
+	int i = 1;
+
+	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+		a->config = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	a->cmd = argv[i];
+	if (strcmp(a->cmd, "help") == 0 || strcmp(a->cmd, "--help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(commands[k].name, a->cmd) == 0)
+			return commands[k].fn(a, argc, argv, i + 1);
+	complain(NULL, "unknown command '%s'; see `oprun help`", a->cmd);
+	return EXIT_USAGE;
+}
+
 int
 cli_main(int argc, char **argv)
 {
 	struct args a = { 0 };
-	int i = 1;
+	int rc;
 
-	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
-		a.config = argv[i + 1];
-		i += 2;
-	}
-	if (i >= argc || strcmp(argv[i], "help") == 0 ||
-	    strcmp(argv[i], "--help") == 0) {
-		fputs(usage_text, i >= argc ? stderr : stdout);
-		return i >= argc ? EXIT_USAGE : 0;
-	}
-	a.cmd = argv[i];
-	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
-		if (strcmp(commands[k].name, a.cmd) == 0)
-			return commands[k].fn(&a, argc, argv, i + 1);
-	complain(NULL, "unknown command '%s'; see `oprun help`", a.cmd);
-	return EXIT_USAGE;
+	/* A closed pipe must be an error we report (EPIPE), not a silent
+	 * death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	guard_std_fds();
+	rc = run_command(&a, argc, argv);
+	return finish_output(a.cmd, rc);
 }
