@@ -63,6 +63,8 @@ static const char usage_text[] =
     "exit status: 0 ok, 1 runtime error or run failed, 2 bad usage or input,"
     "\n  3 run partial, 4 run canceled, 5 wait timed out\n";
 
+static void vcomplain(const char *cmd, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 static void complain(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int usage_error(const char *cmd, const char *fmt, ...)
