@@ -76,12 +76,12 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 static void
 vcomplain(const char *cmd, const char *fmt, va_list ap)
 {
-	char msg[2048], safe[4096];
+	char msg[2048], line[4096];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	text_escape_buf(msg, 0, safe, sizeof(safe));
+	text_escape_buf(msg, 0, line, sizeof(line));
 	fprintf(stderr, "oprun%s%s: %s\n", cmd != NULL ? " " : "",
-	    cmd != NULL ? cmd : "", safe);
+	    cmd != NULL ? cmd : "", line);
 }
 
 static void
