@@ -29,14 +29,15 @@ ABI_MAJOR := $(shell sed -n 's/^.define OPRUN_ABI_MAJOR \([0-9]*\)$$/\1/p' \
 ABI_MINOR := $(shell sed -n 's/^.define OPRUN_ABI_MINOR \([0-9]*\)$$/\1/p' \
 	include/oprun/plugin.h)
 
-CORE_SRC = core/util.c core/log.c core/run.c core/identity.c \
+CORE_SRC = core/util.c core/text.c core/log.c core/run.c core/identity.c \
 	   core/config.c core/store.c core/loader.c core/hostapi.c \
 	   core/runtime.c core/submit.c core/worker.c core/render.c \
 	   core/wake.c core/graph.c core/handoff.c core/watchdog.c \
 	   core/supervisor.c core/cli.c
 CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
 
-TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record graphtest
+TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record graphtest \
+	       rawtext
 TEST_PLUGIN_SO = $(TEST_PLUGINS:%=$(BUILD)/test-plugins/%.so)
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))

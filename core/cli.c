@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "runtime.h"
 #include "submit.h"
 #include "supervisor.h"
+#include "text.h"
 #include "util.h"
 #include "worker.h"
 
@@ -61,20 +64,75 @@ static const char usage_text[] =
     "exit status: 0 ok, 1 runtime error or run failed, 2 bad usage or input,"
     "\n  3 run partial, 4 run canceled, 5 wait timed out\n";
 
+static void vcomplain(const char *cmd, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void complain(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Prints "oprun CMD: MESSAGE" on stderr as one line: the message often
+ * holds outside text (a plugin's refusal, a name given), so it is escaped
+ * (text.h) and can neither break the line nor send a control sequence. */
+static void
+vcomplain(const char *cmd, const char *fmt, va_list ap)
+{
+	char msg[2048], line[4096];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	text_escape_buf(msg, 0, line, sizeof(line));
+	fprintf(stderr, "oprun%s%s: %s\n", cmd != NULL ? " " : "",
+	    cmd != NULL ? cmd : "", line);
+}
+
+static void
+complain(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vcomplain(cmd, fmt, ap);
+	va_end(ap);
+}
 
 static int
 usage_error(const char *cmd, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fprintf(stderr, "oprun %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "; see `oprun help`\n");
+	complain(cmd, "%s; see `oprun help`", msg);
 	return EXIT_USAGE;
+}
+
+/* Terminal-safe copies (text.h) of stored or outside text, for one
+ * printf: no value can break a table's line or send a control sequence.
+ * safe_done frees them. */
+#define SAFE_MAX 16
+
+struct safe {
+	char *v[SAFE_MAX];
+	int n;
+};
+
+static const char *
+safe(struct safe *sf, const char *text)
+{
+	if (text == NULL)
+		return "";
+	if (sf->n == SAFE_MAX)
+		abort(); /* a programming error: call safe_done sooner */
+	return sf->v[sf->n++] = text_escape(text, 0);
+}
+
+static void
+safe_done(struct safe *sf)
+{
+	while (sf->n > 0)
+		free(sf->v[--sf->n]);
 }
 
 static struct opt *
@@ -97,6 +155,10 @@ parse_args(struct args *a, int argc, char **argv, int i, struct opt *opts,
 		const char *s = argv[i], *eq;
 		struct opt *o;
 
+		if (strcmp(s, "-c") == 0)
+			return usage_error(a->cmd, "-c FILE is a global option and "
+			    "goes before the command: oprun -c FILE %s ...",
+			    a->cmd);
 		if (strncmp(s, "--", 2) != 0 || s[2] == '\0') {
 			if (a->npos == max_pos || a->npos == MAX_POSITIONAL)
 				return usage_error(a->cmd, "unexpected "
@@ -132,13 +194,21 @@ opt_get(const struct opt *opts, const char *name)
 	return NULL;
 }
 
+/* A positive id of a run or (what) of another kind of record. */
+static int
+parse_record_id(const struct args *a, const char *what, const char *s,
+    uint64_t *id)
+{
+	if (parse_u64(s, UINT64_MAX, id) != 0 || *id == 0)
+		return usage_error(a->cmd, "'%s' is not a %s id (a positive "
+		    "whole number)", s, what);
+	return 0;
+}
+
 static int
 parse_id(const struct args *a, const char *s, uint64_t *id)
 {
-	if (parse_u64(s, UINT64_MAX, id) != 0 || *id == 0)
-		return usage_error(a->cmd, "'%s' is not a run id (a positive "
-		    "whole number)", s);
-	return 0;
+	return parse_record_id(a, "run", s, id);
 }
 
 /* Prints diag lines and any plugin refusals; returns EXIT_USAGE if diag
@@ -146,8 +216,12 @@ parse_id(const struct args *a, const char *s, uint64_t *id)
 static void
 print_diag(const struct diag *d, const char *prefix)
 {
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "%s%s\n", prefix, d->lines[i]);
+	struct safe sf = { 0 };
+
+	for (size_t i = 0; i < d->n; i++) {
+		fprintf(stderr, "%s%s\n", prefix, safe(&sf, d->lines[i]));
+		safe_done(&sf);
+	}
 }
 
 /* A command that dies of a fault while it reads the store says what to
@@ -211,10 +285,29 @@ static void
 print_json(cJSON *o)
 {
 	char *s = cJSON_PrintUnformatted(o);
+	char *out = text_json_safe(s);
 
-	printf("%s\n", s);
+	/* Valid UTF-8, and no raw DEL or C1 control for a terminal. */
+	printf("%s\n", out);
+	free(out);
 	free(s);
 	cJSON_Delete(o);
+}
+
+/* A name given for the record (cancel --as): UTF-8, on one line. */
+static int
+check_given_name(const struct args *a, const char *opt, const char *v)
+{
+	size_t bad;
+	long at;
+
+	if (text_utf8_check(v, strlen(v), &bad) != 0)
+		return usage_error(a->cmd, "%s: invalid UTF-8 at byte offset "
+		    "%zu; give it as UTF-8 text", opt, bad);
+	if ((at = text_find_control(v)) >= 0)
+		return usage_error(a->cmd, "%s: control character at byte "
+		    "offset %ld; remove it", opt, at);
+	return 0;
 }
 
 static void
@@ -265,12 +358,23 @@ draw_bar(const struct run *r)
 static void
 print_outcome(const struct run *r)
 {
+	struct safe sf = { 0 };
 	char counts[256];
 
 	render_counts(&r->counts, counts, sizeof(counts));
 	printf("run %llu %s: %s%s%s\n", (unsigned long long)r->id,
 	    run_state_name(r->state), counts, r->reason ? "; " : "",
-	    r->reason ? r->reason : "");
+	    r->reason ? safe(&sf, r->reason) : "");
+	safe_done(&sf);
+}
+
+/* The one message for a run id that names no run, whichever command. */
+static int
+no_such_run(const char *cmd, uint64_t id)
+{
+	complain(cmd, "run %llu does not exist; list runs with `oprun runs`",
+	    (unsigned long long)id);
+	return EXIT_USAGE;
 }
 
 /* Polls run id until terminal or timeout_ms (< 0: forever). */
@@ -286,10 +390,11 @@ wait_for(struct runtime *rt, uint64_t id, int64_t timeout_ms, int json)
 		struct run r;
 		int rc = store_get_run(rt->st, id, &r, err, sizeof(err));
 
+		if (rc == 1)
+			return no_such_run("wait", id);
 		if (rc != 0) {
-			fprintf(stderr, "oprun wait: %s\n", rc == 1 ?
-			    "no such run" : err);
-			return rc == 1 ? EXIT_USAGE : EXIT_RUNTIME;
+			complain("wait", "%s", err);
+			return EXIT_RUNTIME;
 		}
 		if (bar)
 			draw_bar(&r);
@@ -316,8 +421,8 @@ wait_for(struct runtime *rt, uint64_t id, int64_t timeout_ms, int json)
 		if (timeout_ms >= 0 && monotonic_ms() - start >= timeout_ms) {
 			if (bar)
 				fputc('\n', stderr);
-			fprintf(stderr, "oprun wait: run %llu still not finished "
-			    "after the timeout\n", (unsigned long long)id);
+			complain("wait", "run %llu still not finished after the "
+			    "timeout", (unsigned long long)id);
 			return EXIT_TIMEOUT;
 		}
 		nanosleep(&pause, NULL);
@@ -341,11 +446,16 @@ parse_timeout(const struct args *a, const char *s, int64_t *ms)
 
 /* ---- commands ---------------------------------------------------- */
 
+/* The payload as given: the --payload argument, or the whole of the
+ * --payload-file, which must not hold a NUL byte (the payload is handled
+ * as a C string: a NUL would silently cut it short). */
 static int
 read_payload(const struct args *a, const char *inline_json,
     const char *file, size_t max, char **out)
 {
 	char err[1024];
+	const char *nul;
+	size_t n;
 
 	if ((inline_json == NULL) == (file == NULL))
 		return usage_error(a->cmd, "give exactly one of --payload JSON "
@@ -354,15 +464,24 @@ read_payload(const struct args *a, const char *inline_json,
 		*out = xstrdup(inline_json);
 		return 0;
 	}
-	switch (read_file(file, max, out, NULL, err, sizeof(err))) {
+	switch (read_file(file, max, out, &n, err, sizeof(err))) {
 	case 0:
-		return 0;
+		break;
 	case -2:
-		fprintf(stderr, "oprun submit: --payload-file %s ([runner] "
-		    "max_payload_bytes)\n", err);
+		complain(a->cmd, "--payload-file %s ([runner] "
+		    "max_payload_bytes)", err);
 		return EXIT_USAGE;
 	default:
-		fprintf(stderr, "oprun submit: --payload-file %s\n", err);
+		complain(a->cmd, "--payload-file %s", err);
+		return EXIT_USAGE;
+	}
+	if ((nul = memchr(*out, '\0', n)) != NULL) {
+		complain(a->cmd, "--payload-file %s: NUL byte at byte offset "
+		    "%td; a payload is JSON text without NUL bytes (a UTF-16 "
+		    "file? convert it with iconv -f UTF-16 -t UTF-8)", file,
+		    nul - *out);
+		free(*out);
+		*out = NULL;
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -493,7 +612,7 @@ cmd_submit(struct args *a, int argc, char **argv, int i)
 	rc = submit_with_token(&rt, &req, opt_get(opts, "delegated-token-file"),
 	    &res, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "oprun submit: %s\n", err);
+		complain(a->cmd, "%s", err);
 		rc = rc == -1 ? EXIT_USAGE : EXIT_RUNTIME;
 		goto out;
 	}
@@ -510,15 +629,17 @@ out:
 static void
 print_run_row(const struct run *r)
 {
+	struct safe sf = { 0 };
 	char ts[32];
 
 	format_rfc3339(r->created_at, ts, sizeof(ts));
 	printf("%-8llu %-10s %-20s %-14s %-14s %s  %llu/%llu %llu\n",
-	    (unsigned long long)r->id, run_state_name(r->state), r->type,
-	    r->tenant, r->initiator, ts,
-	    (unsigned long long)r->counts.processed,
+	    (unsigned long long)r->id, run_state_name(r->state),
+	    safe(&sf, r->type), safe(&sf, r->tenant), safe(&sf, r->initiator),
+	    ts, (unsigned long long)r->counts.processed,
 	    (unsigned long long)r->counts.total,
 	    (unsigned long long)r->counts.failed);
+	safe_done(&sf);
 }
 
 static int
@@ -569,7 +690,7 @@ cmd_runs(struct args *a, int argc, char **argv, int i)
 	    (rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
 		return rc;
 	if (store_list_runs(rt.st, &f, &runs, &n, err, sizeof(err)) != 0) {
-		fprintf(stderr, "oprun runs: %s\n", err);
+		complain(a->cmd, "%s", err);
 		runtime_close(&rt);
 		return EXIT_RUNTIME;
 	}
@@ -598,36 +719,45 @@ static void
 print_run_detail(const struct run *r)
 {
 	char ts[32], counts[256], hex[65];
+	struct safe sf = { 0 };
 
 	run_dedupe_hex(r, hex);
 	render_counts(&r->counts, counts, sizeof(counts));
 	printf("run %llu: %s\n", (unsigned long long)r->id,
 	    run_state_name(r->state));
 	printf("  type       %s\n  tenant     %s\n  target     %s\n"
-	    "  initiator  %s\n  attempt    %u\n  identity   %s\n", r->type,
-	    r->tenant, r->target ? r->target : "-", r->initiator, r->attempt,
-	    hex);
-	printf("  payload    %s\n  summary    %s\n", r->payload, counts);
+	    "  initiator  %s\n  attempt    %u\n  identity   %s\n",
+	    safe(&sf, r->type), safe(&sf, r->tenant),
+	    r->target ? safe(&sf, r->target) : "-", safe(&sf, r->initiator),
+	    r->attempt, hex);
+	printf("  payload    %s\n  summary    %s\n", safe(&sf, r->payload),
+	    counts);
 	if (r->reason != NULL)
-		printf("  reason     %s\n", r->reason);
+		printf("  reason     %s\n", safe(&sf, r->reason));
 	if (r->result != NULL)
-		printf("  result     %s\n", r->result);
+		printf("  result     %s\n", safe(&sf, r->result));
+	safe_done(&sf);
 	if (r->flags & RUN_FLAG_CANCEL_REQUESTED)
 		printf("  cancel     requested\n");
 	printf("  history\n");
 	for (size_t i = 0; i < r->nhistory; i++) {
 		format_rfc3339(r->history[i].at_ms, ts, sizeof(ts));
 		printf("    %s  %-9s by %s%s%s\n", ts,
-		    run_state_name(r->history[i].state), r->history[i].actor,
+		    run_state_name(r->history[i].state),
+		    safe(&sf, r->history[i].actor),
 		    r->history[i].reason ? ": " : "",
-		    r->history[i].reason ? r->history[i].reason : "");
+		    r->history[i].reason ? safe(&sf, r->history[i].reason) :
+		    "");
+		safe_done(&sf);
 	}
 	if (r->failures_total > 0) {
 		printf("  failures (%llu, first %zu shown)\n",
 		    (unsigned long long)r->failures_total, r->nfailures);
-		for (size_t i = 0; i < r->nfailures; i++)
-			printf("    %s: %s\n", r->failures[i].item,
-			    r->failures[i].message);
+		for (size_t i = 0; i < r->nfailures; i++) {
+			printf("    %s: %s\n", safe(&sf, r->failures[i].item),
+			    safe(&sf, r->failures[i].message));
+			safe_done(&sf);
+		}
 	}
 }
 
@@ -653,11 +783,9 @@ cmd_show(struct args *a, int argc, char **argv, int i)
 			print_run_detail(&r);
 		run_free(&r);
 	} else if (rc == 1) {
-		fprintf(stderr, "oprun show: run %llu does not exist; list runs "
-		    "with `oprun runs`\n", (unsigned long long)id);
-		rc = EXIT_USAGE;
+		rc = no_such_run(a->cmd, id);
 	} else {
-		fprintf(stderr, "oprun show: %s\n", err);
+		complain(a->cmd, "%s", err);
 		rc = EXIT_RUNTIME;
 	}
 	runtime_close(&rt);
@@ -696,12 +824,14 @@ cmd_cancel(struct args *a, int argc, char **argv, int i)
 
 	if ((rc = parse_args(a, argc, argv, i, opts, 1, 1)) != 0 ||
 	    (rc = parse_id(a, a->pos[0], &id)) != 0 ||
+	    (opt_get(opts, "as") != NULL && (rc = check_given_name(a, "--as",
+	    opt_get(opts, "as"))) != 0) ||
 	    (rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
 		return rc;
 	actor_name(actor, sizeof(actor), opt_get(opts, "as"));
 	rc = store_cancel(rt.st, id, actor, &after, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "oprun cancel: %s\n", err);
+		complain(a->cmd, "%s", err);
 		rc = rc == -2 ? EXIT_RUNTIME : EXIT_USAGE;
 	} else if (after == RUN_CANCELED) {
 		printf("run %llu canceled\n", (unsigned long long)id);
@@ -719,6 +849,7 @@ static int
 list_notifications(struct runtime *rt, const char *user, int unread_only,
     int json)
 {
+	struct safe sf = { 0 };
 	struct notification *v;
 	uint64_t unread;
 	size_t n;
@@ -726,7 +857,7 @@ list_notifications(struct runtime *rt, const char *user, int unread_only,
 
 	if (store_notifications(rt->st, user, unread_only, 1000, &v, &n,
 	    &unread, err, sizeof(err)) != 0) {
-		fprintf(stderr, "oprun notifications: %s\n", err);
+		complain("notifications", "%s", err);
 		return EXIT_RUNTIME;
 	}
 	if (json) {
@@ -743,7 +874,8 @@ list_notifications(struct runtime *rt, const char *user, int unread_only,
 			render_notification_text(&v[i], text, sizeof(text));
 			format_rfc3339(v[i].created_at, ts, sizeof(ts));
 			printf("%s %-6llu %s  %s\n", v[i].read ? " " : "*",
-			    (unsigned long long)v[i].id, ts, text);
+			    (unsigned long long)v[i].id, ts, safe(&sf, text));
+			safe_done(&sf);
 		}
 		printf("%llu unread\n", (unsigned long long)unread);
 	}
@@ -759,12 +891,13 @@ mark_read(struct runtime *rt, const struct args *a, const char *user,
 	char err[1024];
 	int rc;
 
-	if (id_text != NULL && parse_id(a, id_text, &id) != 0)
+	if (id_text != NULL &&
+	    parse_record_id(a, "notification", id_text, &id) != 0)
 		return EXIT_USAGE;
 	rc = store_notifications_mark_read(rt->st, user, id, &marked, err,
 	    sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "oprun notifications: %s\n", err);
+		complain(a->cmd, "%s", err);
 		return rc == 1 ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	printf("%llu marked read\n", (unsigned long long)marked);
@@ -848,10 +981,14 @@ static void
 print_plugin(const struct loaded_plugin *p)
 {
 	const struct oprun_config_key *k;
+	struct safe sf = { 0 };
 
-	printf("%s %s  (%s)\n", p->desc.name, p->desc.version, p->path);
+	/* Names are checked by the loader; the rest is the plugin's text. */
+	printf("%s %s  (%s)\n", p->desc.name, safe(&sf, p->desc.version),
+	    safe(&sf, p->path));
 	if (p->desc.description != NULL)
-		printf("  %s\n", p->desc.description);
+		printf("  %s\n", safe(&sf, p->desc.description));
+	safe_done(&sf);
 	for (size_t i = 0; i < p->nops; i++) {
 		const struct oprun_operation *op = &p->ops[i].op;
 
@@ -860,14 +997,17 @@ print_plugin(const struct loaded_plugin *p)
 		    op->flags & OPRUN_OP_CANCELLABLE ? " cancellable" : "",
 		    op->flags & OPRUN_OP_NEEDS_DELEGATED_TOKEN ?
 		    " needs-delegated-token" : "",
-		    op->description ? op->description : "");
+		    op->description ? safe(&sf, op->description) : "");
+		safe_done(&sf);
 	}
-	for (k = p->desc.config_keys; k != NULL && k->name != NULL; k++)
-		printf("  config    %-22s %s%s%s%s\n", k->name,
-		    k->description ? k->description : "",
+	for (k = p->desc.config_keys; k != NULL && k->name != NULL; k++) {
+		printf("  config    %-22s %s%s%s%s\n", safe(&sf, k->name),
+		    k->description ? safe(&sf, k->description) : "",
 		    k->required ? " (required)" : "",
 		    k->default_value ? " default: " : "",
-		    k->default_value ? k->default_value : "");
+		    k->default_value ? safe(&sf, k->default_value) : "");
+		safe_done(&sf);
+	}
 }
 
 static int
@@ -1045,14 +1185,21 @@ cmd_prune(struct args *a, int argc, char **argv, int i)
 	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0)
 		return rc;
 	days_text = opt_get(opts, "older-than");
-	if (days_text == NULL || parse_u64(days_text, 36500, &days) != 0)
+	if (days_text == NULL)
 		return usage_error(a->cmd, "--older-than DAYS is required "
 		    "(whole days, 0 to 36500)");
+	if (days_text[0] == '-')
+		return usage_error(a->cmd, "--older-than '%s': a number of days "
+		    "cannot be negative; give whole days from 0 to 36500",
+		    days_text);
+	if (parse_u64(days_text, 36500, &days) != 0)
+		return usage_error(a->cmd, "--older-than '%s': expected whole "
+		    "days from 0 to 36500", days_text);
 	if ((rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
 		return rc;
 	if (store_prune(rt.st, now_ms() - (int64_t)days * 86400000, &runs,
 	    &notes, err, sizeof(err)) != 0) {
-		fprintf(stderr, "oprun prune: %s\n", err);
+		complain(a->cmd, "%s", err);
 		rc = EXIT_RUNTIME;
 	} else {
 		printf("pruned %llu terminal runs and %llu notifications older "
@@ -1084,7 +1231,7 @@ cmd_check_store(struct args *a, int argc, char **argv, int i)
 		return rc;
 	problems = store_check(rt.st, report_problem, NULL, err, sizeof(err));
 	if (problems < 0) {
-		fprintf(stderr, "oprun check-store: %s\n", err);
+		complain(a->cmd, "%s", err);
 		rc = EXIT_RUNTIME;
 	} else if (problems > 0) {
 		printf("store %s: %ld problems\n", rt.cfg.store_path, problems);
@@ -1174,26 +1321,87 @@ static const struct {
 	{ "executor", cmd_executor },
 };
 
+/*
+ * Standard descriptors a parent left closed are opened read-only on
+ * /dev/null: otherwise the store could open its files as descriptor 1 or
+ * 2 and printf would write into them; this way a write to a closed
+ * stdout fails (EBADF), and finish_output reports it.
+ */
+static void
+guard_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int got;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		got = open("/dev/null", O_RDONLY);
+		if (got != -1 && got != fd) {
+			dup2(got, fd);
+			close(got);
+		}
+	}
+}
+
+/* Output that could not be written is an error: a full disk, a closed
+ * pipe or a closed stdout ends the command with status 1 and one line on
+ * stderr, never with status 0 and the output silently lost. */
+static int
+finish_output(const char *cmd, int rc)
+{
+	int failed, e = 0;
+
+	errno = 0;
+	failed = fflush(stdout) != 0;
+	if (failed)
+		e = errno;
+	failed |= ferror(stdout) != 0;
+	if (fclose(stdout) != 0 && !failed) {
+		failed = 1;
+		e = errno;
+	}
+	if (!failed)
+		return rc;
+	complain(cmd, "cannot write to standard output: %s", e != 0 ?
+	    strerror(e) : "write error");
+	return EXIT_RUNTIME;
+}
+
+static int
+run_command(struct args *a, int argc, char **argv)
+{
+	int i = 1;
+
+	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+		a->config = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	a->cmd = argv[i];
+	if (strcmp(a->cmd, "help") == 0 || strcmp(a->cmd, "--help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(commands[k].name, a->cmd) == 0)
+			return commands[k].fn(a, argc, argv, i + 1);
+	complain(NULL, "unknown command '%s'; see `oprun help`", a->cmd);
+	return EXIT_USAGE;
+}
+
 int
 cli_main(int argc, char **argv)
 {
 	struct args a = { 0 };
-	int i = 1;
+	int rc;
 
-	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
-		a.config = argv[i + 1];
-		i += 2;
-	}
-	if (i >= argc || strcmp(argv[i], "help") == 0 ||
-	    strcmp(argv[i], "--help") == 0) {
-		fputs(usage_text, i >= argc ? stderr : stdout);
-		return i >= argc ? EXIT_USAGE : 0;
-	}
-	a.cmd = argv[i];
-	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
-		if (strcmp(commands[k].name, a.cmd) == 0)
-			return commands[k].fn(&a, argc, argv, i + 1);
-	fprintf(stderr, "oprun: unknown command '%s'; see `oprun help`\n",
-	    a.cmd);
-	return EXIT_USAGE;
+	/* A closed pipe must be an error we report (EPIPE), not a silent
+	 * death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	guard_std_fds();
+	rc = run_command(&a, argc, argv);
+	return finish_output(a.cmd, rc);
 }

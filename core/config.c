@@ -23,7 +23,12 @@ struct parse_state {
 	int section_ok;			/* 0 after a bad section header */
 	struct config_section *current; /* tenant/plugin being read */
 	unsigned seen;			/* simple keys already given */
+	int fixed_line[4];		/* where [store] .. [graph] began */
 };
+
+/* The sections with fixed keys, in fixed_line order. */
+static const char *const fixed_sections[4] = { "store", "runner", "log",
+	"graph" };
 
 /* Keys of the fixed sections; a bit each in parse_state.seen. */
 enum key_id {
@@ -253,6 +258,11 @@ set_simple(struct parse_state *ps, enum key_id id, const char *value)
 
 	switch (id) {
 	case K_STORE_PATH:
+		if (value[0] == '\0') {
+			bad(ps, "path is empty; set path = DIR, the store "
+			    "directory (relative to this file)");
+			break;
+		}
 		free(cfg->store_path);
 		cfg->store_path = resolve_path(ps, value);
 		break;
@@ -264,6 +274,11 @@ set_simple(struct parse_state *ps, enum key_id id, const char *value)
 			    value);
 		break;
 	case K_PLUGIN_DIR:
+		if (value[0] == '\0') {
+			bad(ps, "plugin_dir is empty; set plugin_dir = DIR, the "
+			    "plugin directory (relative to this file)");
+			break;
+		}
 		free(cfg->plugin_dir);
 		cfg->plugin_dir = resolve_path(ps, value);
 		break;
@@ -291,7 +306,9 @@ add_section(struct parse_state *ps, struct config_section **v, size_t *n,
 			diag_add(ps->diag, "%s:%d: [%s %s] appears twice (first "
 			    "at line %d); merge the two sections",
 			    ps->cfg->file, ps->line, kind, name, (*v)[i].line);
-			return NULL;
+			/* Read on as if merged, so the problems in the
+			 * second one are reported too. */
+			return &(*v)[i];
 		}
 	}
 	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
@@ -312,9 +329,18 @@ enter_section(struct parse_state *ps, const char *section)
 	snprintf(ps->section, sizeof(ps->section), "%s", section);
 	ps->current = NULL;
 	ps->section_ok = 1;
-	if (strcmp(section, "store") == 0 || strcmp(section, "runner") == 0 ||
-	    strcmp(section, "log") == 0 || strcmp(section, "graph") == 0)
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(section, fixed_sections[i]) != 0)
+			continue;
+		/* A repeated section is reported; its keys are still read
+		 * (a key given in both is then "set twice"). */
+		if (ps->fixed_line[i] != 0)
+			bad(ps, "[%s] appears twice (first at line %d); merge "
+			    "the two sections", section, ps->fixed_line[i]);
+		else
+			ps->fixed_line[i] = ps->line;
 		return;
+	}
 	if (strncmp(section, "tenant ", 7) == 0 ||
 	    strncmp(section, "plugin ", 7) == 0) {
 		int tenant = section[0] == 't';
@@ -429,6 +455,27 @@ tenant_key(struct parse_state *ps, const char *key, const char *value)
 	    key, ps->section);
 }
 
+/* An unknown key in a fixed section: the message lists the known ones. */
+static void
+bad_key(struct parse_state *ps, const char *key)
+{
+	char known[256] = "";
+	size_t off = 0;
+
+	for (unsigned i = 0; i < K_NUMERIC + NUMERIC_COUNT; i++) {
+		const char *sec = i < K_NUMERIC ? known_keys[i].section :
+		    numeric_keys[i - K_NUMERIC].section;
+		const char *name = i < K_NUMERIC ? known_keys[i].key :
+		    numeric_keys[i - K_NUMERIC].key;
+
+		if (strcmp(sec, ps->section) == 0 && off < sizeof(known))
+			off += (size_t)snprintf(known + off, sizeof(known) - off,
+			    "%s%s", off > 0 ? ", " : "", name);
+	}
+	bad(ps, "unknown key %s in [%s]; the known keys are %s", key,
+	    ps->section, known);
+}
+
 /* Marks key id as given in this file; a second time is a problem. */
 static void
 mark_seen(struct parse_state *ps, unsigned bit, const char *key)
@@ -459,8 +506,7 @@ simple_key(struct parse_state *ps, const char *key, const char *value)
 		    numeric_keys[i].offset));
 		return;
 	}
-	bad(ps, "unknown key %s in [%s]; see conf/oprun.ini for the known "
-	    "keys", key, ps->section);
+	bad_key(ps, key);
 }
 
 static int

@@ -9,6 +9,7 @@
 
 #include "graph.h"
 #include "log.h"
+#include "text.h"
 #include "util.h"
 
 #define KV_MAX_KEY	255
@@ -110,7 +111,11 @@ host_set_result(struct oprun_ctx *ctx, const char *json_object)
 
 	if (ctx->run == NULL || json_object == NULL)
 		return -1;
-	v = cJSON_Parse(json_object);
+	/* cJSON keeps a string's bytes as they are: repair them first, so
+	 * the stored result is valid UTF-8 like every run text. */
+	text = text_utf8_repair(json_object);
+	v = cJSON_Parse(text);
+	free(text);
 	if (!cJSON_IsObject(v)) {
 		host_log(ctx, OPRUN_LOG_ERROR, "set_result: not a JSON object");
 		cJSON_Delete(v);

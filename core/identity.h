@@ -3,9 +3,13 @@
  *
  * Canonical JSON: object keys sorted bytewise, no whitespace, strings as
  * UTF-8 with only '"', '\\' and control characters escaped (\uXXXX, lower
- * case hex), numbers in one spelling (integers below 2^53 without a
- * fraction or exponent, others in the shortest %.17g form that reads
- * back).  Objects with duplicate keys are refused.
+ * case hex), numbers in one exact spelling taken from their text, never
+ * rounded through a double: integers of up to 64 digits written out in
+ * full (1e3 is 1000, 12345678901234567890 stays itself), other numbers
+ * from 1e-4 up positionally (0.25), the rest in exponent form as %g
+ * writes it (1e+64, 1.5e-05), always with every significant digit.
+ * Input that is not UTF-8, numbers JSON does not allow (01, 1.), numbers
+ * a double cannot hold and objects with duplicate keys are refused.
  *
  * The identity is SHA-256 over a version tag and the NUL-separated tenant,
  * type, target and canonical payload; bump IDENTITY_VERSION if that ever

@@ -2,6 +2,7 @@
 #include "loader.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,13 @@ free_plugin(struct loaded_plugin *p)
 	free(p);
 }
 
+/* The least a descriptor can be: up to its last required member (run of
+ * an operation, operations of a plugin), all there since ABI 1.0. */
+#define OPERATION_MIN_SIZE (offsetof(struct oprun_operation, run) + \
+	sizeof(((struct oprun_operation *)0)->run))
+#define PLUGIN_MIN_SIZE (offsetof(struct oprun_plugin, operations) + \
+	sizeof(((struct oprun_plugin *)0)->operations))
+
 /* Copies the operations out of the plugin's descriptor. */
 static int
 copy_ops(struct loaded_plugin *p, const char *file, struct diag *diag)
@@ -62,6 +70,15 @@ copy_ops(struct loaded_plugin *p, const char *file, struct diag *diag)
 		size_t sz = ops[i]->size < sizeof(struct oprun_operation) ?
 		    ops[i]->size : sizeof(struct oprun_operation);
 
+		/* Every member up to run is ABI 1.0: a smaller size is a
+		 * descriptor that forgot to set it. */
+		if (sz < OPERATION_MIN_SIZE) {
+			diag_add(diag, "plugin %s: operation %zu has size %u, "
+			    "less than the %zu bytes that hold its run function; "
+			    "set .size = sizeof(struct oprun_operation)", file,
+			    i + 1, ops[i]->size, OPERATION_MIN_SIZE);
+			return -1;
+		}
 		memcpy(&p->ops[i].op, ops[i], sz);
 		p->ops[i].op.size = (uint32_t)sz;
 		p->ops[i].plugin = p;
@@ -90,7 +107,16 @@ adopt_descriptor(struct loaded_plugin *p, const struct oprun_plugin *d,
 		    OPRUN_ABI_MAJOR, OPRUN_ABI_MINOR);
 		return -1;
 	}
-	if (d->size < 8 || d->abi_major != OPRUN_ABI_MAJOR ||
+	/* size, abi_major and abi_minor come first in every ABI. */
+	if (d->size < 8 || (d->abi_major == OPRUN_ABI_MAJOR &&
+	    d->abi_minor <= OPRUN_ABI_MINOR && d->size < PLUGIN_MIN_SIZE)) {
+		diag_add(diag, "plugin %s: descriptor has size %u, less than "
+		    "the %zu bytes that hold its operations; set .size = "
+		    "sizeof(struct oprun_plugin)", file, d->size,
+		    PLUGIN_MIN_SIZE);
+		return -1;
+	}
+	if (d->abi_major != OPRUN_ABI_MAJOR ||
 	    d->abi_minor > OPRUN_ABI_MINOR) {
 		diag_add(diag, "plugin %s: ABI %u.%u, runner provides %d.%d; "
 		    "rebuild it against oprun/plugin.h %d.%d", file,
@@ -109,6 +135,63 @@ adopt_descriptor(struct loaded_plugin *p, const struct oprun_plugin *d,
 	return copy_ops(p, file, diag);
 }
 
+/* The usual library of a symbol a plugin may forget to link. */
+static const char *
+library_of(const char *sym)
+{
+	if (strncmp(sym, "cJSON_", 6) == 0)
+		return "-lcjson";
+	if (strncmp(sym, "curl_", 5) == 0)
+		return "-lcurl";
+	if (strncmp(sym, "mdb_", 4) == 0)
+		return "-llmdb";
+	if (strncmp(sym, "EVP_", 4) == 0 || strncmp(sym, "SHA", 3) == 0)
+		return "-lcrypto";
+	return NULL;
+}
+
+/*
+ * Reports why dlopen refused the plugin, naming the file rather than the
+ * /proc/self/fd/N it was loaded through, with the fix for the cause: an
+ * undefined symbol is a library the plugin was not linked with, a missing
+ * shared object one that is not installed; anything else (not ELF, wrong
+ * architecture) needs a rebuild.
+ */
+static void
+report_dlerror(const char *path, const char *procpath, const char *why,
+    struct diag *diag)
+{
+	size_t plen = strlen(procpath);
+	const char *undef, *lib;
+	char sym[128];
+
+	if (why == NULL)
+		why = "unknown error";
+	if (strncmp(why, procpath, plen) == 0 && strncmp(why + plen, ": ",
+	    2) == 0)
+		why += plen + 2;
+	if ((undef = strstr(why, "undefined symbol: ")) != NULL) {
+		snprintf(sym, sizeof(sym), "%.*s", (int)strcspn(undef + 18,
+		    " ,;()"), undef + 18);
+		lib = library_of(sym);
+		diag_add(diag, "plugin %s: cannot be loaded: undefined symbol "
+		    "%s; link the library that provides it when building the "
+		    "plugin (%s%s), and build with -Wl,-z,defs so a missing "
+		    "library fails the build", path, sym, lib != NULL ? lib :
+		    "e.g. -lcjson for cJSON_ symbols",
+		    lib != NULL ? " for this one" : "");
+		return;
+	}
+	if (strstr(why, "cannot open shared object file") != NULL) {
+		diag_add(diag, "plugin %s: cannot be loaded: %s; install the "
+		    "library it needs (or rebuild it against this system's "
+		    "libraries)", path, why);
+		return;
+	}
+	diag_add(diag, "plugin %s: cannot be loaded: %s; rebuild it against "
+	    "this system's libraries", path, why);
+}
+
 /* dlopens the checked descriptor fd and reads the plugin's descriptor.
  * The dynamic linker recognises loaded objects by name, and our name is
  * /proc/self/fd/N: the descriptor of a loaded plugin is therefore kept
@@ -125,8 +208,7 @@ load_fd(int fd, const char *path, struct diag *diag, int *keep_fd)
 	snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
 	handle = dlopen(procpath, RTLD_NOW | RTLD_LOCAL);
 	if (handle == NULL) {
-		diag_add(diag, "plugin %s: cannot be loaded: %s; rebuild it "
-		    "against this system's libraries", path, dlerror());
+		report_dlerror(path, procpath, dlerror(), diag);
 		return NULL;
 	}
 	*(void **)&describe = dlsym(handle, OPRUN_ENTRY_SYMBOL);

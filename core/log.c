@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "oprun/plugin.h"
+#include "text.h"
 #include "util.h"
 
 static int min_level = OPRUN_LOG_INFO;
@@ -14,30 +15,32 @@ log_set_level(int level)
 	min_level = level;
 }
 
-/* Appends key=value, quoting and escaping the value when it needs it. */
+/* Appends key=value, quoting the value when it needs it and escaping it
+ * (text.c), so that a value - a plugin's message, a name - can neither
+ * forge a log line nor send a control sequence to a terminal.  A value
+ * that does not fit is cut short, never inside a character or an escape,
+ * and its closing quote is kept. */
 static size_t
 put_field(char *buf, size_t len, size_t off, const char *key,
     const char *value)
 {
-	int quote = value[0] == '\0' || strpbrk(value, " =\"\\\t\n") != NULL;
+	int quote = value[0] == '\0' || strpbrk(value, " =\"\\") != NULL ||
+	    text_needs_escape(value, 0);
+	int n;
 
-	if (off >= len)
+	if (off + 1 >= len)
 		return off;
-	off += (size_t)snprintf(buf + off, len - off, " %s=%s", key,
-	    quote ? "\"" : "");
-	for (const char *p = value; *p != '\0' && off + 3 < len; p++) {
-		if (*p == '"' || *p == '\\')
-			buf[off++] = '\\';
-		if (*p == '\n' || *p == '\t' || *p == '\r') {
-			buf[off++] = '\\';
-			buf[off++] = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
-			continue;
-		}
-		buf[off++] = *p;
+	n = snprintf(buf + off, len - off, " %s=%s", key, quote ? "\"" : "");
+	if (n < 0 || (size_t)n >= len - off - 1) {
+		buf[off] = '\0';
+		return off;
 	}
-	if (quote && off + 1 < len)
+	off += (size_t)n;
+	off += text_escape_buf(value, TEXT_ESC_QUOTES, buf + off,
+	    len - off - (quote ? 1 : 0));
+	if (quote)
 		buf[off++] = '"';
-	buf[off < len ? off : len - 1] = '\0';
+	buf[off] = '\0';
 	return off;
 }
 

@@ -1,7 +1,9 @@
 /*
  * log - one logfmt line per event on stderr:
  *   ts=2026-11-30T07:13:53.123Z level=info run=42 type=x tenant=y msg="..."
- * Fields with no value are left out.  Values are quoted when needed.
+ * Fields with no value are left out.  Values are quoted when needed and
+ * escaped (text.h): no value can end the line early, forge another one or
+ * send a control character to a terminal.
  * Never pass a secret: the log is for operators to read and keep.
  */
 #ifndef OPRUN_LOG_H

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "text.h"
 #include "util.h"
 
 static const char *const state_names[RUN_STATE_COUNT] = {
@@ -78,21 +79,24 @@ run_free(struct run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Copies at most max bytes of s, never cutting a UTF-8 sequence. */
+/*
+ * Copies at most max bytes of s, never cutting a UTF-8 sequence.  Every
+ * text a run records passes here (plugin reasons, failure items and
+ * messages, history), so invalid UTF-8 from a plugin or from Graph is
+ * replaced by U+FFFD (text.h) before it can be stored.
+ */
 static char *
 dup_truncated(const char *s, size_t max)
 {
-	size_t n = strlen(s);
-	char *p;
+	char *p = text_utf8_repair(s);
+	size_t n = strlen(p);
 
 	if (n > max) {
 		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
 			n--;
+		p[n] = '\0';
 	}
-	p = xmalloc(n + 1);
-	memcpy(p, s, n);
-	p[n] = '\0';
 	return p;
 }
 
@@ -193,21 +197,34 @@ add_string_or_null(cJSON *obj, const char *name, const char *s)
 		cJSON_AddStringToObject(obj, name, s);
 }
 
-/* Adds a JSON text as a parsed value; text we stored is always valid, but
- * a damaged record still renders (as a string) rather than vanishing. */
+/*
+ * Adds a stored JSON text (the canonical payload, the result) as it is:
+ * the stored text is the source of truth, so numbers beyond 2^53 keep
+ * every digit (a cJSON number is a double).  A damaged record - not JSON,
+ * not UTF-8 - still renders, as a string, rather than vanishing or making
+ * the output invalid.
+ */
 static void
 add_json_text(cJSON *obj, const char *name, const char *text)
 {
 	cJSON *v;
+	char *fixed;
+	size_t bad;
 
 	if (text == NULL) {
 		cJSON_AddNullToObject(obj, name);
 		return;
 	}
 	v = cJSON_Parse(text);
-	if (v == NULL)
-		v = cJSON_CreateString(text);
-	cJSON_AddItemToObject(obj, name, v);
+	if (v != NULL && text_utf8_check(text, strlen(text), &bad) == 0) {
+		cJSON_Delete(v);
+		cJSON_AddItemToObject(obj, name, cJSON_CreateRaw(text));
+		return;
+	}
+	cJSON_Delete(v);
+	fixed = text_utf8_repair(text);
+	cJSON_AddItemToObject(obj, name, cJSON_CreateString(fixed));
+	free(fixed);
 }
 
 static cJSON *

@@ -5,20 +5,35 @@
 
 #include "hostapi.h"
 #include "identity.h"
+#include "text.h"
 #include "util.h"
+
+/* Names and the target are refused unless they are UTF-8, before any of
+ * them is echoed in a message or stored. */
+static int
+check_utf8(const char *field, const char *s, char *err, size_t errlen)
+{
+	size_t at;
+
+	if (s == NULL || text_utf8_check(s, strlen(s), &at) == 0)
+		return 0;
+	return errf(err, errlen, "%s: invalid UTF-8 at byte offset %zu "
+	    "(0x%02x); give it as UTF-8 text (convert it with iconv -t UTF-8)",
+	    field, at, (unsigned char)s[at]);
+}
 
 static int
 check_target(const char *target, char *err, size_t errlen)
 {
 	size_t n = strlen(target);
+	long at;
 
 	if (n == 0 || n > RUN_MAX_NAME)
 		return errf(err, errlen, "--target: must be 1 to %d bytes",
 		    RUN_MAX_NAME);
-	for (const char *p = target; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return errf(err, errlen, "--target: contains a control "
-			    "character");
+	if ((at = text_find_control(target)) >= 0)
+		return errf(err, errlen, "--target: control character at byte "
+		    "offset %ld; remove it (a target is one line of text)", at);
 	return 0;
 }
 
@@ -27,6 +42,11 @@ static int
 check_names(struct runtime *rt, const struct submit_request *req,
     char *err, size_t errlen)
 {
+	if (check_utf8("TYPE", req->type, err, errlen) != 0 ||
+	    check_utf8("--tenant", req->tenant, err, errlen) != 0 ||
+	    check_utf8("--initiator", req->initiator, err, errlen) != 0 ||
+	    check_utf8("--target", req->target, err, errlen) != 0)
+		return -1;
 	if (plugins_find_op(&rt->plugins, req->type) == NULL)
 		return errf(err, errlen, "unknown operation type '%s'; "
 		    "`oprun plugins list` shows the available ones", req->type);

@@ -2,9 +2,11 @@
  * submit - validates a submit request and creates the run (DESIGN 4).
  *
  * Checks, in order, each failing with one line that says what was wrong,
- * where, and how to fix it, before anything is written: operation type,
- * tenant, initiator, target, payload size, payload is a JSON object,
- * plugin init, the plugin's validate hook.  Then computes the identity
+ * where, and how to fix it, before anything is written: the type, names
+ * and target are UTF-8 (the byte offset of the first bad byte), operation
+ * type, tenant, initiator, target (no control character), payload size,
+ * payload is a UTF-8 JSON object, plugin init, the plugin's validate
+ * hook.  Then computes the identity
  * (narrowed by the plugin's identity hook) and calls store_submit, which
  * returns an active run with the same identity instead of a new one.
  * Returns 0, or -1 with the reason in err (bad input), or -2 when the

@@ -212,7 +212,7 @@ assert_empty_store() {
 	[ "$status" -eq 2 ]
 	run --separate-stderr oprun wait 42 --timeout 1
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"no such run"* ]]
+	[[ "$stderr" == *"run 42 does not exist"* ]]
 	run --separate-stderr oprun cancel 42
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"run 42 does not exist"* ]]
@@ -417,4 +417,194 @@ assert_empty_store() {
 	# Restore a good config: still only the first run.
 	write_config
 	[ "$(runs_count)" -eq 1 ]
+}
+
+# ---- text is clean where it is stored ---------------------------------
+
+@test "names and a target that are not UTF-8 are refused, naming the field and the byte offset" {
+	refused_submit "oprun submit: --tenant: invalid UTF-8 at byte offset 3 (0xff); give it as UTF-8 text*" \
+	    test-instant --tenant $'con\xfftoso' --initiator alice --payload '{}'
+	refused_submit "oprun submit: --initiator: invalid UTF-8 at byte offset 2 (0xc3)*" \
+	    test-instant --tenant contoso --initiator $'al\xc3' --payload '{}'
+	refused_submit "oprun submit: TYPE: invalid UTF-8 at byte offset 5 (0xe9)*" \
+	    $'test-\xe9' --tenant contoso --initiator alice --payload '{}'
+	# An encoded surrogate is not UTF-8 either.
+	refused_submit "oprun submit: --target: invalid UTF-8 at byte offset 3 (0xed)*" \
+	    test-instant --tenant contoso --initiator alice \
+	    --target $'pol\xed\xa0\x80' --payload '{}'
+	assert_empty_store
+}
+
+@test "a target with a control character (C0, DEL or C1) is refused with its offset" {
+	refused_submit "oprun submit: --target: control character at byte offset 1; remove it*" \
+	    test-instant --tenant contoso --initiator alice \
+	    --target $'a\x1b[2J' --payload '{}'
+	refused_submit "oprun submit: --target: control character at byte offset 3*" \
+	    test-instant --tenant contoso --initiator alice \
+	    --target $'abc\x7f' --payload '{}'
+	refused_submit "oprun submit: --target: control character at byte offset 2*" \
+	    test-instant --tenant contoso --initiator alice \
+	    --target $'ab\xc2\x9b' --payload '{}'
+	assert_empty_store
+}
+
+@test "a payload that is not UTF-8 is refused with the byte offset, inline or from a file" {
+	refused_submit "oprun submit: payload: invalid UTF-8 at byte offset 9 (0xe9); give the text as UTF-8*" \
+	    test-instant --tenant contoso --initiator alice \
+	    --payload $'{"a":"caf\xe9"}'
+	printf '{\n  "a": "\xc0\xaf"\n}\n' >"$TEST_DIR/latin.json"
+	refused_submit "oprun submit: payload: invalid UTF-8 at byte offset 10 (0xc0)*" \
+	    test-instant --tenant contoso --initiator alice \
+	    --payload-file "$TEST_DIR/latin.json"
+	assert_empty_store
+}
+
+@test "cancel --as with a control character is refused before anything is recorded" {
+	id=$(submit_id test-instant contoso alice '{}')
+	run --separate-stderr oprun cancel "$id" --as $'eve\x1b[2J'
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "oprun cancel: --as: control character at byte offset 3; remove it"* ]]
+	[ "$(run_field "$id" state)" = queued ]
+}
+
+# ---- input is taken exactly or refused --------------------------------
+
+@test "a payload file with a NUL byte is refused with its offset, not cut short" {
+	printf '{"a":1}\0{"b":2}' >"$TEST_DIR/nul.json"
+	refused_submit "oprun submit: --payload-file $TEST_DIR/nul.json: NUL byte at byte offset 7; a payload is JSON text without NUL bytes*" \
+	    test-instant --tenant contoso --initiator alice \
+	    --payload-file "$TEST_DIR/nul.json"
+	# A UTF-16 file: NUL bytes from the start.
+	printf '{\0}\0' >"$TEST_DIR/utf16.json"
+	refused_submit "*utf16.json: NUL byte at byte offset 1;*iconv -f UTF-16*" \
+	    test-instant --tenant contoso --initiator alice \
+	    --payload-file "$TEST_DIR/utf16.json"
+	assert_empty_store
+}
+
+@test "an empty [store] path is refused by config check and by every command, with FILE:LINE" {
+	cat >"$CFG" <<-INI
+	[store]
+	path =
+	durability = relaxed
+	[runner]
+	plugin_dir = plugins
+	[tenant contoso]
+	INI
+	run --separate-stderr oprun config check
+	echo "stdout=[$output] stderr=[$stderr]"
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "${stderr_lines[0]}" == "$CFG:2: path is empty; set path = DIR"* ]]
+	for cmd in "runs" "show 1" "check-store" "worker --once"; do
+		run --separate-stderr oprun $cmd
+		[ "$status" -eq 2 ]
+		[[ "${stderr_lines[0]}" == "oprun: $CFG:2: path is empty"* ]]
+	done
+	run --separate-stderr oprun submit test-instant --tenant contoso \
+	    --initiator alice --payload '{}'
+	[ "$status" -eq 2 ]
+	[[ "${stderr_lines[0]}" == "oprun: $CFG:2: path is empty"* ]]
+	# Nothing was created next to the config file.
+	[ ! -e "$TEST_DIR/data.mdb" ]
+}
+
+@test "an empty plugin_dir is refused with FILE:LINE" {
+	cat >"$CFG" <<-INI
+	[store]
+	path = store
+	[runner]
+	plugin_dir =
+	INI
+	run oprun config check
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "$CFG:4: plugin_dir is empty; set plugin_dir = DIR"* ]]
+}
+
+# ---- every error says what and how to fix -----------------------------
+
+@test "notifications --mark-read with a bad id says notification id" {
+	run --separate-stderr oprun notifications --user alice --mark-read abc
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "oprun notifications: 'abc' is not a notification id"* ]]
+	[[ "$stderr" != *"run id"* ]]
+}
+
+@test "prune --older-than -1 says the value is negative, not missing" {
+	run --separate-stderr oprun prune --older-than -1
+	echo "stderr=[$stderr]"
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "oprun prune: --older-than '-1': a number of days cannot be negative; give whole days from 0 to 36500"* ]]
+	[[ "$stderr" != *required* ]]
+	run --separate-stderr oprun prune --older-than soon
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "oprun prune: --older-than 'soon': expected whole days from 0 to 36500"* ]]
+	run --separate-stderr oprun prune
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "oprun prune: --older-than DAYS is required"* ]]
+}
+
+@test "wait on a run that does not exist says so exactly as show does" {
+	run --separate-stderr oprun show 12345
+	[ "$status" -eq 2 ]
+	show_msg=${stderr#oprun show: }
+	run --separate-stderr oprun wait 12345
+	echo "stderr=[$stderr] show=[$show_msg]"
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$stderr" = "oprun wait: $show_msg" ]
+	[ "$show_msg" = 'run 12345 does not exist; list runs with `oprun runs`' ]
+}
+
+@test "-c after the command says where -c goes" {
+	run --separate-stderr "$OPRUN_BUILD/oprun" runs -c "$CFG"
+	echo "stderr=[$stderr]"
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "oprun runs: -c FILE is a global option and goes before the command: oprun -c FILE runs"* ]]
+	run --separate-stderr "$OPRUN_BUILD/oprun" show 1 -c "$CFG"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"oprun -c FILE show"* ]]
+}
+
+@test "config check goes on after a duplicated section and reports every problem" {
+	cat >"$CFG" <<-INI
+	[store]
+	path = store
+	durability = relaxed
+	[runner]
+	plugin_dir = plugins
+	[tenant contoso]
+	description = one
+	[tenant contoso]
+	colour = blue
+	[log]
+	level = loud
+	INI
+	run oprun config check
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" == "$CFG:8: [tenant contoso] appears twice (first at line 6)"* ]]
+	[[ "${lines[1]}" == "$CFG:9: unknown key colour in [tenant contoso]"* ]]
+	[[ "${lines[2]}" == "$CFG:11: level = loud"* ]]
+}
+
+@test "an unknown key names the section's known keys instead of pointing at the sample" {
+	cat >"$CFG" <<-INI
+	[store]
+	path = store
+	durabilty = relaxed
+	[runner]
+	plugin_dir = plugins
+	[tenant contoso]
+	INI
+	run oprun config check
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "$CFG:3: unknown key durabilty in [store]; the known keys are path, durability, map_size_mb" ]
+	[[ "$output" != *"conf/oprun.ini"* ]]
 }

@@ -216,3 +216,87 @@ one_refusal() {
 	[[ "$(run_field "$id" reason)" == *"plugin kvconfig refused to start: greeting must not be empty"* ]]
 	assert_store_ok
 }
+
+# build_plugin NAME: compiles $TEST_DIR/NAME.c against the plugin header,
+# as a plugin author would (without -Wl,-z,defs, so undefined symbols
+# reach the loader), into $PLUGIN_DIR/NAME.so.
+build_plugin() {
+	cc -shared -fPIC -fvisibility=hidden \
+	    -I"$BATS_TEST_DIRNAME/../../include" \
+	    -o "$PLUGIN_DIR/$1.so" "$TEST_DIR/$1.c"
+	chmod 644 "$PLUGIN_DIR/$1.so"
+}
+
+# plugin_source TYPE OPSIZE RUNBODY: a plugin "TYPE" whose one operation
+# has .size = OPSIZE and whose run does RUNBODY.
+plugin_source() {
+	cat <<-C
+	#include <oprun/plugin.h>
+	extern int helper_from_libfoo(void);
+	static enum oprun_outcome
+	op_run(const struct oprun_host *h, struct oprun_ctx *c,
+	    const struct oprun_run_info *r)
+	{
+		(void)h; (void)c; (void)r;
+		$3
+		return OPRUN_OK;
+	}
+	static const struct oprun_operation op = {
+		.size = $2, .type = "test-$1", .run = op_run,
+	};
+	static const struct oprun_operation *const ops[] = { &op, 0 };
+	static const struct oprun_plugin plugin = {
+		.size = sizeof(struct oprun_plugin),
+		.abi_major = OPRUN_ABI_MAJOR, .abi_minor = OPRUN_ABI_MINOR,
+		.name = "$1", .version = "1.0.0", .operations = ops,
+	};
+	OPRUN_EXPORT const struct oprun_plugin *
+	oprun_plugin_describe(uint16_t a, uint16_t b)
+	{
+		(void)a; (void)b;
+		return &plugin;
+	}
+	C
+}
+
+@test "a plugin with an undefined symbol is named by its file and told which library to link" {
+	# (cJSON itself would resolve against oprun's own copy.)
+	plugin_source undef 'sizeof(struct oprun_operation)' \
+	    'return helper_from_libfoo() ? OPRUN_OK : OPRUN_FAILED;' >"$TEST_DIR/undef.c"
+	build_plugin undef
+	one_refusal "plugin $PLUGIN_DIR/undef.so: cannot be loaded: undefined symbol helper_from_libfoo; link the library that provides it when building the plugin (e.g. -lcjson*"
+	run --separate-stderr oprun plugins check "$PLUGIN_DIR/undef.so"
+	echo "stderr=[$stderr]"
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	# The file, not the descriptor it was loaded through; no rebuild advice.
+	[[ "$stderr" != *"/proc/self/fd"* ]]
+	[[ "$stderr" != *rebuild* ]]
+	[[ "$stderr" == *"$PLUGIN_DIR/undef.so: cannot be loaded: undefined symbol helper_from_libfoo; link"*"-lcjson"*"-Wl,-z,defs"* ]]
+	remaining_plugins_work
+}
+
+@test "a file that is not a shared object is named by its file, not /proc/self/fd" {
+	printf 'not an ELF file\n' >"$PLUGIN_DIR/text.so"
+	chmod 644 "$PLUGIN_DIR/text.so"
+	one_refusal "plugin $PLUGIN_DIR/text.so: cannot be loaded: *; rebuild it against this system's libraries"
+	run --separate-stderr oprun config check
+	[[ "$stderr" != *"/proc/self/fd"* ]]
+	remaining_plugins_work
+}
+
+@test "an operation without size is reported as such, not as a missing type" {
+	plugin_source nosize 0 '' >"$TEST_DIR/nosize.c"
+	build_plugin nosize
+	one_refusal "plugin $PLUGIN_DIR/nosize.so: operation 1 has size 0, less than the * bytes that hold its run function; set .size = sizeof(struct oprun_operation)"
+	remaining_plugins_work
+}
+
+@test "a plugin descriptor without size is reported as such, not as another ABI" {
+	plugin_source nodsize 'sizeof(struct oprun_operation)' '' |
+	    sed 's/\.size = sizeof(struct oprun_plugin),/.size = 0,/' >"$TEST_DIR/nodsize.c"
+	grep -q '\.size = 0,' "$TEST_DIR/nodsize.c"
+	build_plugin nodsize
+	one_refusal "plugin $PLUGIN_DIR/nodsize.so: descriptor has size 0*; set .size = sizeof(struct oprun_plugin)"
+	remaining_plugins_work
+}

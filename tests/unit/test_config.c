@@ -167,6 +167,17 @@ static const struct {
 	{ "[tenant ]\n", 1, "the name must be 1-128 characters" },
 	{ "[tenant a]\ncolor = red\n", 2, "unknown key color in [tenant a]" },
 	{ "[store]\nthis line has no equals sign\n", 2, "syntax error" },
+	/* An empty path would silently mean the config's own directory. */
+	{ "[store]\npath =\n", 2, "path is empty; set path = DIR" },
+	{ "[runner]\nplugin_dir = \n", 2,
+	    "plugin_dir is empty; set plugin_dir = DIR" },
+	{ "[store]\ndurability = full\n[store]\n", 3,
+	    "[store] appears twice (first at line 1); merge the two" },
+	/* An unknown key names the keys the section knows. */
+	{ "[store]\nsize = 1\n", 2, "unknown key size in [store]; the known "
+	    "keys are path, durability, map_size_mb" },
+	{ "[graph]\nretries = 1\n", 2, "the known keys are base_url, "
+	    "login_url, timeout_s, max_retries, max_wait_s" },
 };
 
 static void
@@ -211,6 +222,37 @@ every_error_in_a_file_is_reported(void **state)
 	assert_diag(f, 4, 8, "unknown key colour in [log]");
 	assert_diag(f, 5, 9, "[tenant no/slash]");
 	assert_non_null(config_tenant(&f->cfg, "ok"));
+}
+
+/* A section given twice is reported, and reading goes on into it, so the
+ * problems of its keys are reported too. */
+static void
+a_duplicated_section_is_reported_and_its_keys_still_checked(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f,
+	    "[tenant a]\n"			/* 1 */
+	    "description = x\n"		/* 2 */
+	    "[tenant a]\n"			/* 3 */
+	    "colour = blue\n"			/* 4 */
+	    "description = y\n"		/* 5 */
+	    "[store]\n"			/* 6 */
+	    "[store]\n"			/* 7 */
+	    "bogus = 1\n"			/* 8 */
+	    "[log]\n"				/* 9 */
+	    "level = loud\n"), -1);		/* 10 */
+	if (f->diag.n != 6) {
+		for (size_t i = 0; i < f->diag.n; i++)
+			print_error("diag: %s\n", f->diag.lines[i]);
+		fail_msg("%zu diagnostics, want 6", f->diag.n);
+	}
+	assert_diag(f, 0, 3, "[tenant a] appears twice (first at line 1)");
+	assert_diag(f, 1, 4, "unknown key colour in [tenant a]");
+	assert_diag(f, 2, 5, "description is set twice in [tenant a]");
+	assert_diag(f, 3, 7, "[store] appears twice (first at line 6)");
+	assert_diag(f, 4, 8, "unknown key bogus in [store]");
+	assert_diag(f, 5, 10, "level = loud");
 }
 
 /*
@@ -408,6 +450,7 @@ main(void)
 		T(relative_paths_are_resolved_against_the_files_directory),
 		T(each_error_is_reported_once_with_its_line),
 		T(every_error_in_a_file_is_reported),
+		T(a_duplicated_section_is_reported_and_its_keys_still_checked),
 		T(a_long_line_counts_as_one_line),
 		T(a_tenant_section_without_keys_defines_the_tenant),
 		T(plugin_keys_are_recorded_with_their_lines),

@@ -102,20 +102,86 @@ negative_zero_is_zero(void **state)
 	assert_canonical("{\"n\":0e5}", "{\"n\":0}");
 }
 
+/* Numbers are canonicalised from their text, not through a double, so
+ * integers beyond 2^53 keep every digit and stay distinct. */
 static void
-large_integers_keep_their_digits_up_to_two_to_the_53(void **state)
+large_integers_keep_every_digit(void **state)
 {
 	(void)state;
-	/* 2^53 - 1 is the largest integer written without an exponent. */
 	assert_canonical("{\"n\":9007199254740991}",
 	    "{\"n\":9007199254740991}");
 	assert_canonical("{\"n\":-9007199254740991}",
 	    "{\"n\":-9007199254740991}");
-	/* Above it, the shortest %.17g form that reads back. */
-	assert_canonical("{\"n\":100000000000000000000}", "{\"n\":1e+20}");
-	assert_canonical("{\"n\":1e20}", "{\"n\":1e+20}");
+	assert_canonical("{\"n\":9007199254740993}",
+	    "{\"n\":9007199254740993}");
+	assert_canonical("{\"n\":-9007199254740993}",
+	    "{\"n\":-9007199254740993}");
+	assert_canonical("{\"n\":12345678901234567890}",
+	    "{\"n\":12345678901234567890}");
 	assert_canonical("{\"n\":123456789012345678}",
-	    "{\"n\":1.2345678901234568e+17}");
+	    "{\"n\":123456789012345678}");
+	/* One spelling: an integer is written out in full, up to 64 digits. */
+	assert_canonical("{\"n\":100000000000000000000}",
+	    "{\"n\":100000000000000000000}");
+	assert_canonical("{\"n\":1e20}", "{\"n\":100000000000000000000}");
+	assert_canonical("{\"n\":1.2345678901234567890e19}",
+	    "{\"n\":12345678901234567890}");
+	assert_canonical("{\"n\":1e63}", "{\"n\":1"
+	    "000000000000000000000000000000000000000000000000000000000000000}");
+	/* Beyond 64 digits, exponent form, with every significant digit. */
+	assert_canonical("{\"n\":1e64}", "{\"n\":1e+64}");
+	assert_canonical("{\"n\":15e99}", "{\"n\":1.5e+100}");
+	assert_canonical("{\"n\":1.7976931348623157e308}",
+	    "{\"n\":1.7976931348623157e+308}");
+}
+
+static void
+distinct_large_integers_stay_distinct(void **state)
+{
+	char err[256];
+	char *a, *b;
+
+	(void)state;
+	/* Both are the double 2^53: through doubles they would collide. */
+	a = identity_canonical_object("{\"n\":9007199254740993}", "payload",
+	    err, sizeof(err));
+	b = identity_canonical_object("{\"n\":9007199254740992}", "payload",
+	    err, sizeof(err));
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_not_equal(a, b);
+	free(a);
+	free(b);
+}
+
+static void
+fractions_keep_their_digits(void **state)
+{
+	(void)state;
+	assert_canonical("{\"n\":0.1000000000000000055511151231257827}",
+	    "{\"n\":0.1000000000000000055511151231257827}");
+	assert_canonical("{\"n\":12345678901234567890.5}",
+	    "{\"n\":12345678901234567890.5}");
+	assert_canonical("{\"n\":0.0001}", "{\"n\":0.0001}");
+	assert_canonical("{\"n\":1e-4}", "{\"n\":0.0001}");
+	/* Below 1e-4, exponent form, as printf's %g writes it. */
+	assert_canonical("{\"n\":0.000015}", "{\"n\":1.5e-05}");
+	assert_canonical("{\"n\":1e-7}", "{\"n\":1e-07}");
+	assert_canonical("{\"n\":-2.50e-300}", "{\"n\":-2.5e-300}");
+	assert_canonical("{\"n\":314.159e-2}", "{\"n\":3.14159}");
+}
+
+static void
+numbers_json_does_not_allow_are_refused(void **state)
+{
+	(void)state;
+	/* cJSON reads these through strtod; JSON does not allow them. */
+	assert_refused("{\"n\":01}", "payload.n: 01 is not a JSON number");
+	assert_refused("{\"n\":-00.5}", "payload.n: -00.5 is not a JSON");
+	assert_refused("{\"a\":[1.]}", "payload.a[0]: 1. is not a JSON");
+	assert_refused("{\"n\":1.e5}", "payload.n: 1.e5 is not a JSON");
+	/* Too close to zero for a double: refused, not read as 0. */
+	assert_refused("{\"n\":1e-400}", "payload.n: number out of range");
 }
 
 static void
@@ -204,6 +270,22 @@ a_string_with_u0000_is_not_confused_with_its_prefix(void **state)
 	}
 	free(with);
 	free(without);
+}
+
+static void
+text_that_is_not_utf8_is_refused_with_its_offset(void **state)
+{
+	(void)state;
+	assert_refused("{\"s\":\"caf\xe9\"}",
+	    "payload: invalid UTF-8 at byte offset 9 (0xe9)");
+	assert_refused("{\"s\":\"\xed\xa0\x80\"}", "at byte offset 6");
+	assert_refused("{\"\xc0\xaf\":1}", "at byte offset 2 (0xc0)");
+	assert_refused("{\"s\":\"\xf4\x90\x80\x80\"}", "byte offset 6");
+	/* A surrogate escape without its pair is refused too. */
+	assert_refused("{\"s\":\"\\ud800\"}", "payload: not valid JSON");
+	assert_refused("{\"s\":\"\\udc00x\"}", "payload: not valid JSON");
+	assert_canonical("{\"s\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}",
+	    "{\"s\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}");
 }
 
 static void
@@ -381,14 +463,18 @@ main(void)
 		cmocka_unit_test(whitespace_is_removed),
 		cmocka_unit_test(equal_numbers_have_one_spelling),
 		cmocka_unit_test(negative_zero_is_zero),
-		cmocka_unit_test(
-		    large_integers_keep_their_digits_up_to_two_to_the_53),
+		cmocka_unit_test(large_integers_keep_every_digit),
+		cmocka_unit_test(distinct_large_integers_stay_distinct),
+		cmocka_unit_test(fractions_keep_their_digits),
+		cmocka_unit_test(numbers_json_does_not_allow_are_refused),
 		cmocka_unit_test(fractional_numbers_round_trip),
 		cmocka_unit_test(out_of_range_numbers_are_refused),
 		cmocka_unit_test(a_string_has_one_spelling),
 		cmocka_unit_test(control_characters_are_escaped_as_u00xx),
 		cmocka_unit_test(
 		    a_string_with_u0000_is_not_confused_with_its_prefix),
+		cmocka_unit_test(
+		    text_that_is_not_utf8_is_refused_with_its_offset),
 		cmocka_unit_test(duplicate_keys_are_refused_with_their_path),
 		cmocka_unit_test(a_non_object_is_refused),
 		cmocka_unit_test(invalid_json_is_refused_with_a_message),

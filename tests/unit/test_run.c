@@ -4,12 +4,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
 #include "run.h"
+#include "text.h"
+
+#define FFFD "\xef\xbf\xbd"
 
 static void
 only_documented_transitions_are_allowed(void **state)
@@ -94,6 +98,111 @@ long_messages_are_cut_at_a_character_boundary(void **state)
 	run_free(&r);
 }
 
+/* Text from plugins and Graph reaches a run only through run_set_text,
+ * run_add_failure and run_add_event: invalid UTF-8 never gets stored. */
+static void
+outside_text_is_repaired_before_it_is_stored(void **state)
+{
+	struct run r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	run_set_text(&r.reason, "bad \xff byte", RUN_MAX_MESSAGE);
+	assert_string_equal(r.reason, "bad " FFFD " byte");
+	run_set_text(&r.result, "{\"s\":\"\xc3\"}", RUN_MAX_RESULT);
+	assert_string_equal(r.result, "{\"s\":\"" FFFD "\"}");
+	run_add_failure(&r, "item-\xfe", "cut \xe2\x82");
+	assert_string_equal(r.failures[0].item, "item-" FFFD);
+	assert_string_equal(r.failures[0].message, "cut " FFFD);
+	run_add_event(&r, RUN_FAILED, 1, "worker:\xc0\x80",
+	    "surrogate \xed\xa0\x80");
+	assert_string_equal(r.history[0].actor, "worker:" FFFD FFFD);
+	assert_string_equal(r.history[0].reason,
+	    "surrogate " FFFD FFFD FFFD);
+	/* Valid text is kept as it is. */
+	run_set_text(&r.reason, "caf\xc3\xa9 \xe2\x82\xac", RUN_MAX_MESSAGE);
+	assert_string_equal(r.reason, "caf\xc3\xa9 \xe2\x82\xac");
+	run_free(&r);
+}
+
+static void
+repaired_text_still_fits_the_limit(void **state)
+{
+	char msg[RUN_MAX_MESSAGE + 1];
+	struct run r;
+	size_t at;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	memset(msg, 0xff, sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	run_set_text(&r.reason, msg, RUN_MAX_MESSAGE);
+	assert_true(strlen(r.reason) <= RUN_MAX_MESSAGE);
+	assert_int_equal(strlen(r.reason) % 3, 0);
+	assert_int_equal(text_utf8_check(r.reason, strlen(r.reason), &at), 0);
+	run_add_failure(&r, msg, msg);
+	assert_true(strlen(r.failures[0].item) <= RUN_MAX_ITEM);
+	assert_true(strlen(r.failures[0].message) <= RUN_MAX_MESSAGE);
+	run_free(&r);
+}
+
+/* The stored canonical payload is the source of truth: --json embeds it
+ * as it is, so numbers beyond 2^53 keep every digit. */
+static void
+json_embeds_the_canonical_payload_text(void **state)
+{
+	struct run r;
+	cJSON *o;
+	char *s;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.id = 1;
+	r.tenant = strdup("contoso");
+	r.type = strdup("test-instant");
+	r.initiator = strdup("alice");
+	r.payload = strdup("{\"m\":-9007199254740993,\"n\":"
+	    "12345678901234567890,\"x\":0.1000000000000000055511151231257827}");
+	o = run_to_json(&r, 0);
+	s = cJSON_PrintUnformatted(o);
+	assert_non_null(strstr(s, "\"payload\":{\"m\":-9007199254740993,"
+	    "\"n\":12345678901234567890,"
+	    "\"x\":0.1000000000000000055511151231257827}"));
+	free(s);
+	cJSON_Delete(o);
+	run_free(&r);
+}
+
+/* A damaged record still renders, as a string, and the JSON stays valid
+ * UTF-8. */
+static void
+a_damaged_payload_renders_as_a_string(void **state)
+{
+	struct run r;
+	cJSON *o;
+	char *s;
+	size_t at;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.tenant = strdup("contoso");
+	r.type = strdup("test-instant");
+	r.initiator = strdup("alice");
+	r.payload = strdup("{\"a\":\"\xff\"}");
+	o = run_to_json(&r, 0);
+	assert_true(cJSON_IsString(cJSON_GetObjectItem(o, "payload")));
+	s = cJSON_PrintUnformatted(o);
+	assert_int_equal(text_utf8_check(s, strlen(s), &at), 0);
+	free(s);
+	cJSON_Delete(o);
+	free(r.payload);
+	r.payload = strdup("{\"a\":");
+	o = run_to_json(&r, 0);
+	assert_true(cJSON_IsString(cJSON_GetObjectItem(o, "payload")));
+	cJSON_Delete(o);
+	run_free(&r);
+}
+
 static void
 json_has_the_documented_fields(void **state)
 {
@@ -117,7 +226,10 @@ json_has_the_documented_fields(void **state)
 		assert_non_null(cJSON_GetObjectItem(o, fields[i]));
 	assert_string_equal(cJSON_GetObjectItem(o, "created_at")->valuestring,
 	    "2025-11-30T07:13:53.123Z");
-	assert_true(cJSON_IsObject(cJSON_GetObjectItem(o, "payload")));
+	/* The stored canonical text, embedded as it is. */
+	assert_true(cJSON_IsRaw(cJSON_GetObjectItem(o, "payload")));
+	assert_string_equal(cJSON_GetObjectItem(o, "payload")->valuestring,
+	    "{\"count\":1}");
 	cJSON_Delete(o);
 	run_free(&r);
 }
@@ -132,6 +244,10 @@ main(void)
 		cmocka_unit_test(history_keeps_the_newest_events),
 		cmocka_unit_test(long_messages_are_cut_at_a_character_boundary),
 		cmocka_unit_test(json_has_the_documented_fields),
+		cmocka_unit_test(outside_text_is_repaired_before_it_is_stored),
+		cmocka_unit_test(repaired_text_still_fits_the_limit),
+		cmocka_unit_test(json_embeds_the_canonical_payload_text),
+		cmocka_unit_test(a_damaged_payload_renders_as_a_string),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
