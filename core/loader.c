@@ -231,6 +231,40 @@ load_fd(int fd, const char *path, struct diag *diag, int *keep_fd)
 	return p;
 }
 
+/* The descriptors kept for loaded files (see load_fd), by inode.  A file
+ * loaded again (every reload loads the whole directory) is dlopened
+ * through the descriptor kept for it: the dynamic linker hands back the
+ * object it has, and no descriptor is added per reload.  While the kept
+ * descriptor is open its inode cannot be reused, so a match is the same
+ * file. */
+struct kept_fd {
+	dev_t dev;
+	ino_t ino;
+	int fd;
+};
+
+static struct kept_fd *kept_fds;
+static size_t nkept;
+
+static int
+kept_fd_of(const struct stat *sb)
+{
+	for (size_t i = 0; i < nkept; i++)
+		if (kept_fds[i].dev == sb->st_dev &&
+		    kept_fds[i].ino == sb->st_ino)
+			return kept_fds[i].fd;
+	return -1;
+}
+
+static void
+keep_fd_of(const struct stat *sb, int fd)
+{
+	kept_fds = xrealloc(kept_fds, (nkept + 1) * sizeof(*kept_fds));
+	kept_fds[nkept].dev = sb->st_dev;
+	kept_fds[nkept].ino = sb->st_ino;
+	kept_fds[nkept++].fd = fd;
+}
+
 /* Opens name (relative to dirfd, or absolute with AT_FDCWD) without
  * following links, checks it through the descriptor, then loads it. */
 static struct loaded_plugin *
@@ -240,7 +274,7 @@ load_checked(int dirfd, const char *name, const char *path,
 	struct loaded_plugin *p = NULL;
 	struct stat sb;
 	const char *why;
-	int keep_fd = 0;
+	int keep_fd = 0, known;
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd == -1) {
@@ -259,13 +293,16 @@ load_checked(int dirfd, const char *name, const char *path,
 		    "root %s && chmod go-w %s`", path, why, path, path);
 		goto out_close;
 	}
-	p = load_fd(fd, path, diag, &keep_fd);
+	known = kept_fd_of(&sb);
+	p = load_fd(known >= 0 ? known : fd, path, diag, &keep_fd);
 	if (p != NULL) {
 		p->dev = sb.st_dev;
 		p->ino = sb.st_ino;
 	}
-	if (keep_fd)
+	if (keep_fd && known < 0) {
+		keep_fd_of(&sb, fd);
 		return p; /* see load_fd */
+	}
 out_close:
 	close(fd);
 	return p;

@@ -181,3 +181,31 @@ submitter_config() {
 	[ "$status" -eq 0 ]
 	alive "$SERVE_PID"
 }
+
+@test "reloads do not pile up open descriptors in serve" {
+	use_plugins instant items slow
+	serve_config 'executors = 2'
+	start_serve
+	kill -HUP "$SERVE_PID"
+	wait_log "plugins reloaded:" 50
+	wait_executors 2
+	before=$(ls "/proc/$SERVE_PID/fd" | wc -l)
+
+	for i in 2 3 4 5 6; do
+		kill -HUP "$SERVE_PID"
+		for j in $(seq 50); do
+			[ "$(count_log "plugins reloaded:")" -eq "$i" ] && break
+			sleep 0.1
+		done
+		[ "$(count_log "plugins reloaded:")" -eq "$i" ]
+		wait_executors 2
+	done
+	# Retired executors' control sockets close as they are reaped.
+	for j in $(seq 50); do
+		[ "$(ls "/proc/$SERVE_PID/fd" | wc -l)" -le "$before" ] && break
+		sleep 0.1
+	done
+	after=$(ls "/proc/$SERVE_PID/fd" | wc -l)
+	echo "descriptors: $before before, $after after 5 reloads" >&2
+	[ "$after" -le "$before" ]
+}
