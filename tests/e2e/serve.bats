@@ -520,8 +520,10 @@ gone_reason() {
 	serve_config 'executors = 1'
 	start_serve
 
-	# The one executor is busy, so the items run stays queued.
-	slow=$(submit_cli test-slow contoso '{"seconds":2}')
+	# The one executor is busy, so the items run stays queued.  5 s: the
+	# steps up to the SIGHUP must end before it does, and under ASan on a
+	# loaded machine they have taken over 2 s.
+	slow=$(submit_cli test-slow contoso '{"seconds":5}')
 	wait_state "$slow" running 100
 	id=$(submit_cli test-items contoso '{"count":2}')
 	[ "$(run_field "$id" state)" = queued ]
