@@ -231,6 +231,40 @@ load_fd(int fd, const char *path, struct diag *diag, int *keep_fd)
 	return p;
 }
 
+/* The descriptors kept for loaded files (see load_fd), by inode.  A file
+ * loaded again (every reload loads the whole directory) is dlopened
+ * through the descriptor kept for it: the dynamic linker hands back the
+ * object it has, and no descriptor is added per reload.  While the kept
+ * descriptor is open its inode cannot be reused, so a match is the same
+ * file. */
+struct kept_fd {
+	dev_t dev;
+	ino_t ino;
+	int fd;
+};
+
+static struct kept_fd *kept_fds;
+static size_t nkept;
+
+static int
+kept_fd_of(const struct stat *sb)
+{
+	for (size_t i = 0; i < nkept; i++)
+		if (kept_fds[i].dev == sb->st_dev &&
+		    kept_fds[i].ino == sb->st_ino)
+			return kept_fds[i].fd;
+	return -1;
+}
+
+static void
+keep_fd_of(const struct stat *sb, int fd)
+{
+	kept_fds = xrealloc(kept_fds, (nkept + 1) * sizeof(*kept_fds));
+	kept_fds[nkept].dev = sb->st_dev;
+	kept_fds[nkept].ino = sb->st_ino;
+	kept_fds[nkept++].fd = fd;
+}
+
 /* Opens name (relative to dirfd, or absolute with AT_FDCWD) without
  * following links, checks it through the descriptor, then loads it. */
 static struct loaded_plugin *
@@ -240,7 +274,7 @@ load_checked(int dirfd, const char *name, const char *path,
 	struct loaded_plugin *p = NULL;
 	struct stat sb;
 	const char *why;
-	int keep_fd = 0;
+	int keep_fd = 0, known;
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd == -1) {
@@ -259,9 +293,16 @@ load_checked(int dirfd, const char *name, const char *path,
 		    "root %s && chmod go-w %s`", path, why, path, path);
 		goto out_close;
 	}
-	p = load_fd(fd, path, diag, &keep_fd);
-	if (keep_fd)
+	known = kept_fd_of(&sb);
+	p = load_fd(known >= 0 ? known : fd, path, diag, &keep_fd);
+	if (p != NULL) {
+		p->dev = sb.st_dev;
+		p->ino = sb.st_ino;
+	}
+	if (keep_fd && known < 0) {
+		keep_fd_of(&sb, fd);
 		return p; /* see load_fd */
+	}
 out_close:
 	close(fd);
 	return p;
@@ -376,41 +417,209 @@ check_dir(DIR *d, const char *dir, struct diag *diag)
 	return 0;
 }
 
-int
-plugins_load_dir(struct plugin_registry *reg, const char *dir,
-    const struct config *cfg, struct diag *diag)
+/* 1 if reg holds a plugin loaded from the file name in directory dfd. */
+static int
+registry_holds(const struct plugin_registry *reg, int dfd, const char *name)
 {
+	struct stat sb;
+
+	if (reg->n == 0 || fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	for (size_t i = 0; i < reg->n; i++)
+		if (reg->plugins[i]->dev == sb.st_dev &&
+		    reg->plugins[i]->ino == sb.st_ino)
+			return 1;
+	return 0;
+}
+
+/* Refuses each plugin of fresh whose name or an operation type reg
+ * already has; the one in reg stays. */
+static void
+refuse_clashes(const struct plugin_registry *reg,
+    struct plugin_registry *fresh, struct diag *diag)
+{
+	for (size_t i = 0; i < fresh->n; i++) {
+		struct loaded_plugin *p = fresh->plugins[i];
+
+		for (size_t j = 0; j < reg->n && !p->refused; j++) {
+			const struct loaded_plugin *q = reg->plugins[j];
+
+			if (strcmp(p->desc.name, q->desc.name) == 0) {
+				diag_add(diag, "plugin %s: '%s' is already "
+				    "loaded from %s; the new file takes effect "
+				    "at the next reload", p->path, p->desc.name,
+				    q->path);
+				p->refused = 1;
+				continue;
+			}
+			for (size_t k = 0; k < p->nops && !p->refused; k++) {
+				if (find_in(q, p->ops[k].op.type) == NULL)
+					continue;
+				diag_add(diag, "plugin %s: provides operation "
+				    "'%s', which %s already provides; refused, "
+				    "remove one", p->path, p->ops[k].op.type,
+				    q->path);
+				p->refused = 1;
+			}
+		}
+	}
+}
+
+static void check_section(const struct loaded_plugin *p,
+    const struct config *cfg, struct diag *diag);
+
+/* Refuses each plugin of fresh whose [plugin NAME] section has a problem
+ * (at start and on reload, such a problem stops serve or the reload). */
+static void
+refuse_misconfigured(struct plugin_registry *fresh, const struct config *cfg,
+    struct diag *diag)
+{
+	for (size_t i = 0; i < fresh->n; i++) {
+		struct loaded_plugin *p = fresh->plugins[i];
+		struct diag pd = { 0 };
+
+		check_section(p, cfg, &pd);
+		for (size_t k = 0; k < pd.n; k++)
+			diag_add(diag, "%s; plugin %s refused until it is "
+			    "fixed", pd.lines[k], p->path);
+		p->refused |= pd.n > 0;
+		diag_free(&pd);
+	}
+}
+
+/* Moves every plugin of fresh to the end of reg. */
+static void
+registry_take(struct plugin_registry *reg, struct plugin_registry *fresh)
+{
+	if (fresh->n > 0) {
+		reg->plugins = xrealloc(reg->plugins,
+		    (reg->n + fresh->n) * sizeof(*reg->plugins));
+		memcpy(reg->plugins + reg->n, fresh->plugins,
+		    fresh->n * sizeof(*reg->plugins));
+		reg->n += fresh->n;
+	}
+	free(fresh->plugins);
+	fresh->plugins = NULL;
+	fresh->n = 0;
+}
+
+/* Loads the *.so files of dir into reg.  With only_new, files reg holds
+ * are skipped, and new plugins that clash with reg's or whose section
+ * has a problem are refused.  Returns how many were added, or -1. */
+static int
+load_dir(struct plugin_registry *reg, const char *dir,
+    const struct config *cfg, int only_new, struct diag *diag)
+{
+	struct plugin_registry fresh = { 0 };
 	DIR *d = opendir(dir);
 	char **names;
 	size_t n;
-	int rc = 0;
+	int added = -1;
 
 	if (d == NULL) {
 		diag_add(diag, "plugin directory %s: %s; fix [runner] "
 		    "plugin_dir", dir, strerror(errno));
 		return -1;
 	}
-	if (check_dir(d, dir, diag) != 0) {
-		rc = -1;
+	if (check_dir(d, dir, diag) != 0)
 		goto out_close;
-	}
 	names = list_so(d, &n);
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 		struct loaded_plugin *p;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		p = load_checked(dirfd(d), names[i], path, diag);
-		if (p != NULL)
-			registry_add(reg, p, cfg);
+		if (!only_new || !registry_holds(reg, dirfd(d), names[i])) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			p = load_checked(dirfd(d), names[i], path, diag);
+			if (p != NULL)
+				registry_add(&fresh, p, cfg);
+		}
 		free(names[i]);
 	}
 	free(names);
-	refuse_duplicates(reg, diag);
-	drop_refused(reg);
+	refuse_duplicates(&fresh, diag);
+	if (only_new) {
+		refuse_clashes(reg, &fresh, diag);
+		if (cfg != NULL)
+			refuse_misconfigured(&fresh, cfg, diag);
+	}
+	drop_refused(&fresh);
+	added = (int)fresh.n;
+	registry_take(reg, &fresh);
 out_close:
 	closedir(d);
-	return rc;
+	return added;
+}
+
+int
+plugins_load_dir(struct plugin_registry *reg, const char *dir,
+    const struct config *cfg, struct diag *diag)
+{
+	return load_dir(reg, dir, cfg, 0, diag) < 0 ? -1 : 0;
+}
+
+int
+plugins_load_new(struct plugin_registry *reg, const char *dir,
+    const struct config *cfg, struct diag *diag)
+{
+	return load_dir(reg, dir, cfg, 1, diag);
+}
+
+/* FNV-1a, 64 bits: enough to tell two states of a directory apart. */
+static uint64_t
+fnv1a(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *b = data;
+
+	while (n-- > 0) {
+		h ^= *b++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* What of sb the loader's checks and a new copy of a file change. */
+static uint64_t
+stamp_stat(uint64_t h, const struct stat *sb, int times)
+{
+	uint64_t v[9] = { (uint64_t)sb->st_dev, (uint64_t)sb->st_ino,
+		(uint64_t)sb->st_mode, (uint64_t)sb->st_uid };
+
+	if (times) {
+		v[4] = (uint64_t)sb->st_size;
+		v[5] = (uint64_t)sb->st_mtim.tv_sec;
+		v[6] = (uint64_t)sb->st_mtim.tv_nsec;
+		v[7] = (uint64_t)sb->st_ctim.tv_sec;
+		v[8] = (uint64_t)sb->st_ctim.tv_nsec;
+	}
+	return fnv1a(h, v, sizeof(v));
+}
+
+int
+plugins_dir_stamp(const char *dir, uint64_t *stamp)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	DIR *d = opendir(dir);
+	struct stat sb;
+	char **names;
+	size_t n;
+
+	if (d == NULL)
+		return -1;
+	/* Not the directory's times: they change with any file in it. */
+	if (fstat(dirfd(d), &sb) == 0)
+		h = stamp_stat(h, &sb, 0);
+	names = list_so(d, &n);
+	for (size_t i = 0; i < n; i++) {
+		h = fnv1a(h, names[i], strlen(names[i]) + 1);
+		if (fstatat(dirfd(d), names[i], &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			h = stamp_stat(h, &sb, 1);
+		free(names[i]);
+	}
+	free(names);
+	closedir(d);
+	*stamp = h;
+	return 0;
 }
 
 int

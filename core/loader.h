@@ -15,6 +15,8 @@
 #define OPRUN_LOADER_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "oprun/plugin.h"
@@ -36,6 +38,8 @@ struct loaded_plugin {
 	int init_state;			/* 0 = not yet, 1 = ok, -1 = refused */
 	char init_err[512];
 	int refused;			/* excluded from the registry */
+	dev_t dev;			/* the file loaded, to know it again */
+	ino_t ino;
 };
 
 struct plugin_registry {
@@ -47,6 +51,20 @@ struct plugin_registry {
  * or -1 if the directory itself cannot be used (reason in diag). */
 int	 plugins_load_dir(struct plugin_registry *reg, const char *dir,
 	    const struct config *cfg, struct diag *diag);
+/* Loads the plugin files of dir that reg does not hold yet (a file is
+ * known by its device and inode), with the checks of plugins_load_dir,
+ * and adds them to reg (for `oprun serve`'s executors, which keep what
+ * they have running).  A new plugin is also refused when its name or an
+ * operation type is already in reg, or its [plugin NAME] section has a
+ * problem.  Returns how many were added, or -1 if the directory itself
+ * cannot be used (reason in diag). */
+int	 plugins_load_new(struct plugin_registry *reg, const char *dir,
+	    const struct config *cfg, struct diag *diag);
+/* A digest of what the loader would see in dir (the directory and the
+ * name, inode, size, mode, owner and times of each *.so): equal stamps
+ * mean a reload would find the same files.  Returns 0, or -1 if dir
+ * cannot be read. */
+int	 plugins_dir_stamp(const char *dir, uint64_t *stamp);
 /* Loads one file given by path (for `oprun plugins check`): the same
  * checks on the file, none on its directory.  0 or -1 (reason in diag). */
 int	 plugins_load_file(struct plugin_registry *reg, const char *path,

@@ -17,6 +17,8 @@
 #include "util.h"
 #include "wake.h"
 
+struct plugin_rescan;
+
 struct runtime {
 	struct config cfg;
 	struct plugin_registry plugins;
@@ -24,6 +26,11 @@ struct runtime {
 	struct store *st;
 	struct wake wake;	/* tells a running `oprun serve` of new runs */
 	struct graph_client *graph;	/* opened by the first Graph call */
+	/* Set by `oprun serve`'s executors (their own, not owned here): a
+	 * run of a type no loaded plugin provides is claimed and the plugin
+	 * directory rescanned before it fails (plugin_watch.h).  NULL: such
+	 * runs fail at the claim. */
+	struct plugin_rescan *rescan;
 };
 
 #define RUNTIME_PLUGINS	0x1	/* load the plugin directory */

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "handoff.h"
 #include "log.h"
+#include "plugin_watch.h"
 #include "runtime.h"
 #include "submit.h"
 #include "util.h"
@@ -75,6 +76,7 @@ struct supervisor {
 	int64_t stop_deadline_ms;
 	int64_t next_spawn_ms;
 	int crash_streak;
+	struct plugin_watch pw;	/* changes in plugin_dir: reload */
 };
 
 static const char actor[] = "supervisor";
@@ -573,6 +575,20 @@ open_checked(struct runtime *rt, const char *file, unsigned what)
 	return rc;
 }
 
+/* After a reload: what is loaded now, and the watch on plugin_dir
+ * (which the new configuration may have moved). */
+static void
+log_reloaded(struct supervisor *sv)
+{
+	char list[800], err[1024];
+
+	plugin_watch_summary(&sv->rt.plugins, list, sizeof(list));
+	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "plugins reloaded: %s", list);
+	if (plugin_watch_follow(&sv->pw, sv->rt.cfg.plugin_dir, err,
+	    sizeof(err)) != 0)
+		log_event(OPRUN_LOG_WARN, 0, NULL, NULL, "%s", err);
+}
+
 /* SIGHUP: a new config and plugin registry; executors are replaced so
  * new and replaced plugin files take effect in new processes. */
 static void
@@ -580,6 +596,7 @@ reload(struct supervisor *sv)
 {
 	struct runtime fresh;
 
+	plugin_watch_disarm(&sv->pw);
 	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "reloading %s",
 	    sv->config_file);
 	if (open_checked(&fresh, sv->config_file, RUNTIME_PLUGINS) != 0) {
@@ -598,9 +615,22 @@ reload(struct supervisor *sv)
 	log_set_level(sv->rt.cfg.log_level);
 	watchdog_set_bound(sv->wd,
 	    (int64_t)sv->rt.cfg.stall_timeout_s * 1000);
+	log_reloaded(sv);
 	tell_all(sv, 's');
 	sv->next_spawn_ms = 0;
 	spawn_missing(sv);
+}
+
+/* The plugin directory changed (PLUGIN_WATCH_DELAY_MS ago): reload as on
+ * SIGHUP, so the executors start over with the plugins installed. */
+static void
+reload_if_plugins_changed(struct supervisor *sv)
+{
+	if (!plugin_watch_due(&sv->pw) || sv->stopping)
+		return;
+	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "plugin directory %s "
+	    "changed", sv->rt.cfg.plugin_dir);
+	reload(sv);
 }
 
 static void
@@ -780,18 +810,25 @@ static void
 loop(struct supervisor *sv)
 {
 	while (!(sv->stopping && sv->nex == 0)) {
-		struct pollfd pfd[3 + MAX_EXECUTORS] = { { sv->sigfd, POLLIN, 0 },
+		struct pollfd pfd[4 + MAX_EXECUTORS] = { { sv->sigfd, POLLIN, 0 },
 			{ sv->wakefd, POLLIN, 0 }, { sv->ctlfd, POLLIN, 0 } };
 		size_t nex = sv->nex;
 		int timeout = sv->running > 0 || sv->stopping ||
 		    monotonic_ms() < sv->busy_until_ms ? TICK_BUSY_MS :
 		    TICK_IDLE_MS;
 
+		int watch_ms = plugin_watch_timeout(&sv->pw);
+
 		for (size_t i = 0; i < nex; i++) {
 			pfd[3 + i].fd = sv->ex[i].fd;
 			pfd[3 + i].events = POLLIN;
 		}
-		if (poll(pfd, (nfds_t)(3 + nex), timeout) < 0 && errno != EINTR)
+		/* The plugin directory's watch comes after the executors. */
+		pfd[3 + nex].fd = plugin_watch_fd(&sv->pw);
+		pfd[3 + nex].events = POLLIN;
+		if (watch_ms >= 0 && watch_ms < timeout)
+			timeout = watch_ms;
+		if (poll(pfd, (nfds_t)(4 + nex), timeout) < 0 && errno != EINTR)
 			break;
 		/* Executors first: their slots move when one is reaped. */
 		for (size_t i = 0; i < nex && i < sv->nex; i++)
@@ -802,6 +839,9 @@ loop(struct supervisor *sv)
 			accept_submits(sv);
 		if (pfd[0].revents & POLLIN)
 			handle_signals(sv);
+		if (pfd[3 + nex].revents & POLLIN)
+			plugin_watch_read(&sv->pw);
+		reload_if_plugins_changed(sv);
 		if ((pfd[1].revents & POLLIN) && wake_drain(sv->wakefd) > 0) {
 			tell_all(sv, 'w');
 			/* A run is starting: check often while it does. */
@@ -858,6 +898,9 @@ supervisor_serve(const char *config_file)
 		runtime_close(&sv.rt);
 		return EXIT_RUNTIME;
 	}
+	if (plugin_watch_open(&sv.pw, sv.rt.cfg.plugin_dir, err,
+	    sizeof(err)) != 0)
+		log_event(OPRUN_LOG_WARN, 0, NULL, NULL, "%s", err);
 	recover_interrupted(&sv);
 	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "serving store %s with %llu "
 	    "executors", sv.rt.cfg.store_path,
@@ -868,6 +911,7 @@ supervisor_serve(const char *config_file)
 	close(sv.sigfd);
 	close(sv.wakefd);
 	close(sv.ctlfd);
+	plugin_watch_close(&sv.pw);
 	while (sv.ntokens > 0)
 		token_drop(&sv, 0);
 	free(sv.tokens);
@@ -976,6 +1020,7 @@ executor_main(const char *config_file, uint64_t epoch, int control_fd,
     int heartbeat_fd)
 {
 	struct control ctl = { control_fd, 0 };
+	struct plugin_rescan rescan = { 0 };
 	struct runtime rt;
 	struct worker w;
 	struct diag d = { 0 };
@@ -995,6 +1040,7 @@ executor_main(const char *config_file, uint64_t epoch, int control_fd,
 	}
 	prctl(PR_SET_DUMPABLE, 0);
 	heartbeat_watch_store(rt.st);
+	rt.rescan = &rescan;
 	worker_init(&w, &rt, epoch);
 	w.token_for = executor_token;
 	w.token_arg = &ctl;

@@ -13,7 +13,9 @@
  * executors, and fans out wake-ups from submitters.
  *
  * Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the config and
- * the plugin directory and replaces the executors.
+ * the plugin directory and replaces the executors.  A change in the
+ * plugin directory reloads the same way by itself (plugin_watch.h), and
+ * executors rescan it before failing a run of a type they do not know.
  *
  * Both functions return the process exit status (see cli.h).
  */

@@ -9,6 +9,7 @@
 
 #include "hostapi.h"
 #include "log.h"
+#include "plugin_watch.h"
 #include "util.h"
 
 /* store_claimant callbacks: the run's time limit and the tenant's cap. */
@@ -73,7 +74,8 @@ worker_init(struct worker *w, struct runtime *rt, uint64_t epoch)
 }
 
 /* store_claim's refuse callback: why this process cannot run TYPE.  It
- * runs inside the claim's write transaction, so it never calls a plugin. */
+ * runs inside the claim's write transaction, so it never calls a plugin;
+ * an executor claims a type it does not know and rescans in execute(). */
 static const char *
 refuse_type(const char *type, void *arg)
 {
@@ -81,6 +83,8 @@ refuse_type(const char *type, void *arg)
 	struct runtime *rt = arg;
 	const struct loaded_op *op = plugins_find_op(&rt->plugins, type);
 
+	if (op == NULL && rt->rescan != NULL)
+		return NULL;
 	if (op == NULL) {
 		snprintf(why, sizeof(why), "no plugin provides operation '%s'",
 		    type);
@@ -142,7 +146,7 @@ static enum run_state
 execute(struct worker *w, struct run *r, int *lost)
 {
 	const struct loaded_op *op = plugins_find_op(&w->rt->plugins, r->type);
-	struct oprun_ctx ctx = { .plugin = op->plugin, .st = w->rt->st,
+	struct oprun_ctx ctx = { .st = w->rt->st,
 		.run = r, .cfg = &w->rt->cfg, .graph = &w->rt->graph,
 		.graph_wait_budget_ms =
 		    (int64_t)w->rt->cfg.graph_max_wait_s * 1000 };
@@ -155,6 +159,9 @@ execute(struct worker *w, struct run *r, int *lost)
 	enum run_state to;
 
 	*lost = 0;
+	if (op == NULL && (op = plugin_watch_rescan(w->rt, r)) == NULL)
+		return RUN_FAILED;
+	ctx.plugin = op->plugin;
 	if ((op->op.flags & OPRUN_OP_NEEDS_DELEGATED_TOKEN) &&
 	    (ctx.delegated_token = w->token_for != NULL ?
 	    w->token_for(w->token_arg, r->id) : NULL) == NULL) {

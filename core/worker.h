@@ -4,7 +4,9 @@
  *
  * worker_run_one claims the oldest queued run this process can run
  * (runs of types no loaded plugin provides, or whose plugin refused to
- * start, are failed on the way with the reason), calls the plugin, and
+ * start, are failed on the way with the reason; serve's executors claim
+ * an unknown type and rescan the plugin directory first, see
+ * runtime.h), calls the plugin, and
  * writes the terminal state with counts, failures, result, reason and the
  * initiator's notification.  Returns 1 if it ran one, 0 if the queue was
  * empty, -1 on a store error (err says why).

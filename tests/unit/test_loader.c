@@ -317,6 +317,96 @@ config_values_come_from_the_section_else_the_default(void **state)
 	assert_null(plugins_config_get(op->plugin, "greeting"));
 }
 
+/* plugins_load_new: what `oprun serve`'s executors use to pick up
+ * plugins installed after they started. */
+static void
+load_new_adds_only_files_not_loaded_yet(void **state)
+{
+	struct fixture *f = *state;
+	const struct loaded_plugin *first;
+
+	copy_plugin(f, "instant.so", "instant.so", 0644);
+	assert_int_equal(load(f, NULL), 0);
+	first = f->reg.plugins[0];
+	assert_int_equal(plugins_load_new(&f->reg, f->dir, NULL, &f->diag), 0);
+	assert_int_equal(f->reg.n, 1);
+	copy_plugin(f, "items.so", "items.so", 0644);
+	assert_int_equal(plugins_load_new(&f->reg, f->dir, NULL, &f->diag), 1);
+	assert_int_equal(f->diag.n, 0);
+	assert_int_equal(f->reg.n, 2);
+	/* The plugin already loaded is the same one, not a second copy. */
+	assert_ptr_equal(f->reg.plugins[0], first);
+	assert_non_null(plugins_find_op(&f->reg, "test-items"));
+	assert_int_equal(plugins_load_new(&f->reg, f->dir, NULL, &f->diag), 0);
+	assert_int_equal(f->reg.n, 2);
+	assert_int_equal(f->diag.n, 0);
+}
+
+static void
+load_new_refuses_a_second_file_of_a_loaded_plugin(void **state)
+{
+	struct fixture *f = *state;
+
+	copy_plugin(f, "instant.so", "instant.so", 0644);
+	assert_int_equal(load(f, NULL), 0);
+	copy_plugin(f, "instant.so", "instant-new.so", 0644);
+	assert_int_equal(plugins_load_new(&f->reg, f->dir, NULL, &f->diag), 0);
+	assert_one_diag(f, "instant-new.so", "'instant' is already loaded",
+	    "takes effect at the next reload", NULL);
+	assert_int_equal(f->reg.n, 1);
+	assert_non_null(plugins_find_op(&f->reg, "test-instant"));
+}
+
+static void
+load_new_refuses_a_plugin_whose_section_has_a_problem(void **state)
+{
+	struct fixture *f = *state;
+
+	load_config(f, "[plugin kvconfig]\nbogus = 1\n");
+	copy_plugin(f, "instant.so", "instant.so", 0644);
+	assert_int_equal(load(f, &f->cfg), 0);
+	copy_plugin(f, "kvconfig.so", "kvconfig.so", 0644);
+	assert_int_equal(plugins_load_new(&f->reg, f->dir, &f->cfg, &f->diag),
+	    0);
+	assert_one_diag(f, "unknown key bogus in [plugin kvconfig]",
+	    "kvconfig.so refused until it is fixed", NULL);
+	assert_null(plugins_find_op(&f->reg, "test-kv"));
+}
+
+static uint64_t
+stamp_of(const struct fixture *f)
+{
+	uint64_t stamp = 0;
+
+	assert_int_equal(plugins_dir_stamp(f->dir, &stamp), 0);
+	return stamp;
+}
+
+static void
+the_directory_stamp_changes_with_the_plugin_files_only(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX + 32];
+	uint64_t s0, s1, s2;
+
+	copy_plugin(f, "instant.so", "instant.so", 0644);
+	s0 = stamp_of(f);
+	assert_true(stamp_of(f) == s0);
+	copy_plugin(f, "nosym.so", "README", 0644);
+	assert_true(stamp_of(f) == s0);
+	copy_plugin(f, "items.so", "items.so", 0644);
+	s1 = stamp_of(f);
+	assert_true(s1 != s0);
+	snprintf(path, sizeof(path), "%s/items.so", f->dir);
+	assert_int_equal(chmod(path, 0664), 0);
+	s2 = stamp_of(f);
+	assert_true(s2 != s1);
+	assert_int_equal(unlink(path), 0);
+	assert_true(stamp_of(f) != s2);
+	strcat(f->dir, "/absent");
+	assert_int_equal(plugins_dir_stamp(f->dir, &s2), -1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -334,6 +424,10 @@ main(int argc, char **argv)
 		T(a_missing_directory_is_reported),
 		T(plugin_sections_are_checked_against_declared_keys),
 		T(config_values_come_from_the_section_else_the_default),
+		T(load_new_adds_only_files_not_loaded_yet),
+		T(load_new_refuses_a_second_file_of_a_loaded_plugin),
+		T(load_new_refuses_a_plugin_whose_section_has_a_problem),
+		T(the_directory_stamp_changes_with_the_plugin_files_only),
 	};
 
 	tu_find_plugins(argc > 0 ? argv[0] : "", plugins_src,
