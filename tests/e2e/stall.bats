@@ -74,7 +74,7 @@ read_now() {
 		    --payload "{\"round\":$round}"
 		[ "$status" -eq 0 ]
 		took=$(($(now_ms) - t0))
-		echo "round $round: executor $pid stopped, submit took $took ms" >&3
+		echo "# round $round: executor $pid stopped, submit took $took ms" >&3
 		for i in $(seq 80); do
 			alive "$pid" || break
 			sleep 0.1
@@ -82,7 +82,6 @@ read_now() {
 		! alive "$pid"
 		wait_executors 2
 	done
-	cat "$TEST_DIR/storm.out" >&3
 	kill "$storm"
 	wait "$storm" || true
 	# Everything acknowledged ends: nothing is left running or queued.
