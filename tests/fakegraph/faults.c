@@ -39,23 +39,50 @@ parse_retry(const cJSON *v, struct fault *f, char *err, size_t errlen)
 	return 0;
 }
 
+/* The body_kind names, in enum body_kind order; "routed" kinds let the
+ * route answer first and then spoil its answer. */
+static const struct {
+	const char *name;
+	bool routed;
+} kinds[BODY_N] = {
+	[BODY_GRAPH] = {"graph", false},
+	[BODY_INTUNE_NESTED] = {"intune_nested", false},
+	[BODY_EMPTY] = {"empty", false},
+	[BODY_HTML] = {"html", false},
+	[BODY_TEXT_TYPE] = {"text_type", true},
+	[BODY_TRUNCATED] = {"truncated", true},
+	[BODY_NO_VALUE] = {"no_value", true},
+	[BODY_VALUE_NOT_ARRAY] = {"value_not_array", true},
+	[BODY_NEXT_LINK_NOT_STRING] = {"next_link_not_string", true},
+	[BODY_NO_RESPONSES] = {"no_responses", true},
+	[BODY_ITEM_MISSING] = {"item_missing", true},
+	[BODY_ITEM_UNKNOWN_ID] = {"item_unknown_id", true},
+	[BODY_ITEM_NO_ID] = {"item_no_id", true},
+	[BODY_ITEM_NO_STATUS] = {"item_no_status", true},
+};
+
 static int
 parse_body_kind(const cJSON *v, struct fault *f, char *err, size_t errlen)
 {
 	const char *k = cJSON_IsString(v) ? v->valuestring : NULL;
+	struct buf names = {0};
+	int i;
 
-	if (v == NULL || str_ieq(k, "graph"))
+	if (v == NULL) {
 		f->body = BODY_GRAPH;
-	else if (str_ieq(k, "intune_nested"))
-		f->body = BODY_INTUNE_NESTED;
-	else if (str_ieq(k, "empty"))
-		f->body = BODY_EMPTY;
-	else {
-		snprintf(err, errlen, "body_kind must be graph, "
-		    "intune_nested or empty");
-		return -1;
+		return 0;
 	}
-	return 0;
+	for (i = 0; i < BODY_N; i++) {
+		if (str_ieq(k, kinds[i].name)) {
+			f->body = (enum body_kind)i;
+			return 0;
+		}
+		buf_addf(&names, "%s%s", i == 0 ? "" : i == BODY_N - 1 ?
+		    " or " : ", ", kinds[i].name);
+	}
+	snprintf(err, errlen, "body_kind must be %s", names.p);
+	free(names.p);
+	return -1;
 }
 
 static int
@@ -147,20 +174,108 @@ out_free:
 	return rc;
 }
 
+/* A captive portal or proxy page: what a 200 that is not Graph's looks
+ * like. */
+#define HTML_PAGE	"<!DOCTYPE html><html><head><title>Sign in</title>" \
+	"</head><body><p>This network requires you to sign in.</p></body>" \
+	"</html>"
+
+/* Re-sends doc (consumed) as the answer, with the answer's content type. */
 static void
-fault_respond(const struct server *s, const struct fault *f,
-    const struct req *rq, struct resp *rs)
+answer_replace(struct resp *rs, cJSON *doc)
+{
+	const char *ct = kv_get(&rs->headers, "Content-Type");
+	char *type = xstrdup(ct != NULL ? ct : ODATA_JSON);
+
+	resp_json_ct(rs, rs->status, doc, type);
+	free(type);
+}
+
+/* Spoils the route's answer as kind says; an answer that is not the JSON
+ * the kind expects is left as it is. */
+static void
+answer_spoil(struct resp *rs, enum body_kind kind)
+{
+	cJSON *doc, *list, *first;
+
+	if (kind == BODY_TEXT_TYPE) {
+		resp_header(rs, "Content-Type", "text/plain");
+		return;
+	}
+	if (kind == BODY_TRUNCATED) {
+		rs->body_len /= 2;
+		if (rs->body != NULL)
+			rs->body[rs->body_len] = '\0';
+		return;
+	}
+	doc = rs->body_len > 0 ? cJSON_ParseWithLength(rs->body, rs->body_len) :
+	    NULL;
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		return;
+	}
+	list = cJSON_GetObjectItemCaseSensitive(doc, "responses");
+	first = cJSON_GetArrayItem(list, 0);
+	switch (kind) {
+	case BODY_NO_VALUE:
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "value");
+		break;
+	case BODY_VALUE_NOT_ARRAY:
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "value");
+		cJSON_AddObjectToObject(doc, "value");
+		break;
+	case BODY_NEXT_LINK_NOT_STRING:
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "@odata.nextLink");
+		cJSON_AddNumberToObject(doc, "@odata.nextLink", 42);
+		break;
+	case BODY_NO_RESPONSES:
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "responses");
+		break;
+	case BODY_ITEM_MISSING:
+		if (first != NULL)
+			cJSON_DeleteItemFromArray(list, 0);
+		break;
+	case BODY_ITEM_UNKNOWN_ID:
+		if (first != NULL) {
+			cJSON_DeleteItemFromObjectCaseSensitive(first, "id");
+			cJSON_AddStringToObject(first, "id",
+			    "fakegraph-unknown-id");
+		}
+		break;
+	case BODY_ITEM_NO_ID:
+		cJSON_DeleteItemFromObjectCaseSensitive(first, "id");
+		break;
+	case BODY_ITEM_NO_STATUS:
+		cJSON_DeleteItemFromObjectCaseSensitive(first, "status");
+		break;
+	default:
+		break;
+	}
+	answer_replace(rs, doc);
+}
+
+static void
+fault_respond(struct server *s, const struct fault *f, struct req *rq,
+    struct resp *rs)
 {
 	char date[40];
 
-	if (f->body == BODY_EMPTY)
+	if (kinds[f->body].routed) {
+		route_request(s, rq, rs);
+		answer_spoil(rs, f->body);
+		rs->status = f->status;
+	} else if (f->body == BODY_HTML) {
+		resp_raw(rs, f->status, xstrdup(HTML_PAGE),
+		    "text/html; charset=utf-8");
+	} else if (f->body == BODY_EMPTY) {
 		resp_empty(rs, f->status);
-	else if (f->body == BODY_INTUNE_NESTED)
+	} else if (f->body == BODY_INTUNE_NESTED) {
 		err_intune(rs, s, rq, f->status, err_status_code(f->status),
 		    err_status_message(f->status));
-	else
+	} else {
 		err_graph(rs, rq, f->status, err_status_code(f->status),
 		    err_status_message(f->status));
+	}
 	/* A 401 looks like Graph's, so clients renew their token. */
 	if (f->status == 401)
 		auth_challenge(rs);
@@ -178,9 +293,9 @@ fault_respond(const struct server *s, const struct fault *f,
 }
 
 bool
-faults_apply(struct server *s, const struct req *rq, struct resp *rs)
+faults_apply(struct server *s, struct req *rq, struct resp *rs)
 {
-	struct fault *f;
+	struct fault *f, rule;
 	size_t i;
 
 	for (i = 0; i < s->nfaults; i++) {
@@ -189,12 +304,17 @@ faults_apply(struct server *s, const struct req *rq, struct resp *rs)
 			continue;
 		if (regexec(&f->re, rq->path, 0, NULL, 0) != 0)
 			continue;
-		fault_respond(s, f, rq, rs);
+		/* Used up before answering: a routed $batch runs its items
+		 * through faults_apply again, which may change the queue.
+		 * The copy's strings and regex may be freed by then; only
+		 * its numbers and kind are used. */
+		rule = *f;
 		if (--f->times == 0) {
 			fault_free(f);
 			memmove(f, f + 1, (s->nfaults - i - 1) * sizeof(*f));
 			s->nfaults--;
 		}
+		fault_respond(s, &rule, rq, rs);
 		return true;
 	}
 	return false;
@@ -203,8 +323,6 @@ faults_apply(struct server *s, const struct req *rq, struct resp *rs)
 cJSON *
 faults_list(const struct server *s)
 {
-	static const char *const kinds[] = {"graph", "intune_nested",
-	    "empty"};
 	cJSON *arr = cJSON_CreateArray(), *r;
 	const struct fault *f;
 	size_t i;
@@ -222,7 +340,7 @@ faults_list(const struct server *s)
 		else if (f->retry == RETRY_HTTP_DATE)
 			cJSON_AddStringToObject(r, "retry_after", "http-date");
 		cJSON_AddNumberToObject(r, "times", (double)f->times);
-		cJSON_AddStringToObject(r, "body_kind", kinds[f->body]);
+		cJSON_AddStringToObject(r, "body_kind", kinds[f->body].name);
 		cJSON_AddItemToArray(arr, r);
 	}
 	return arr;
