@@ -520,9 +520,24 @@ SEARCH_MSG="Request with \$search query parameter only works through MSGraph wit
 	[ "$(beval 'len(d["value"])')" = 2 ]
 	# Used up: the next page is the real one; the log marks the faults.
 	graph GET /v1.0/groups
-	[[ "$(beval 'd["@odata.nextLink"]')" == "$FG/v1.0/groups?"* ]]
+	next=$(beval 'd["@odata.nextLink"]')
+	[[ "$next" == "$FG/v1.0/groups?"* ]]
+	rid=$(hdr request-id)
 	req GET "$FG/_fake/requests"
 	[ "$(beval '[e.get("fault", False) for e in d["value"][1:]]')" = '[true,true,true,true,true,true,false]' ]
+	# Each entry has the request-id the server answered with.
+	[ "$(beval 'd["value"][-1]["request_id"]')" = "$rid" ]
+	# "query" picks the pages after the first.
+	req POST "$FG/_fake/faults" -d '{"rules":[{"path":"/groups$","query":"skiptoken","status":200,"body_kind":"no_value"}]}'
+	[ "$(beval 'd["value"][0]["query"]')" = skiptoken ]
+	graph GET /v1.0/groups
+	[ "$(beval 'len(d["value"])')" = 2 ]
+	req GET "$next" -H "Authorization: Bearer $TOKEN"
+	[ "$STATUS" = 200 ]
+	[ "$(beval '"value" in d')" = false ]
+	req POST "$FG/_fake/faults" -d '{"rules":[{"path":"x","query":"(","status":200}]}'
+	[ "$STATUS" = 400 ]
+	[[ "$(body error.message)" == "query regex:"* ]]
 }
 
 @test "fault kinds that spoil a \$batch answer: no_responses, item_missing, item_unknown_id, item_no_id, item_no_status" {

@@ -229,6 +229,8 @@ struct fault {
 	char *method;		/* NULL matches any method */
 	char *path;		/* the regex source, for GET /_fake/faults */
 	regex_t re;
+	char *query;		/* NULL, or a regex over the raw query */
+	regex_t query_re;
 	int status;
 	enum retry_kind retry;
 	long retry_after;

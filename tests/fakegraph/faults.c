@@ -16,6 +16,10 @@ fault_free(struct fault *f)
 	free(f->method);
 	free(f->path);
 	regfree(&f->re);
+	if (f->query != NULL) {
+		free(f->query);
+		regfree(&f->query_re);
+	}
 }
 
 static int
@@ -109,20 +113,36 @@ parse_numbers(const cJSON *r, struct fault *f, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+compile(regex_t *re, const char *src, const char *what, char *err,
+    size_t errlen)
+{
+	char rerr[128];
+	int rc;
+
+	if ((rc = regcomp(re, src, REG_EXTENDED | REG_NOSUB)) != 0) {
+		regerror(rc, re, rerr, sizeof(rerr));
+		snprintf(err, errlen, "%s regex: %s", what, rerr);
+		return -1;
+	}
+	return 0;
+}
+
 /* Parses one rule into f; on failure nothing in f needs freeing. */
 static int
 parse_rule(const cJSON *r, struct fault *f, char *err, size_t errlen)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "method");
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "path");
-	char rerr[128];
-	int rc;
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(r, "query");
 
 	memset(f, 0, sizeof(*f));
 	if (!cJSON_IsObject(r) || !cJSON_IsString(p) ||
-	    (m != NULL && !cJSON_IsString(m))) {
+	    (m != NULL && !cJSON_IsString(m)) ||
+	    (q != NULL && !cJSON_IsString(q))) {
 		snprintf(err, errlen, "a rule is an object with a string "
-		    "\"path\" (regex) and an optional string \"method\"");
+		    "\"path\" (regex), an optional string \"query\" (regex) "
+		    "and an optional string \"method\"");
 		return -1;
 	}
 	if (parse_numbers(r, f, err, errlen) != 0 ||
@@ -131,13 +151,15 @@ parse_rule(const cJSON *r, struct fault *f, char *err, size_t errlen)
 	    parse_body_kind(cJSON_GetObjectItemCaseSensitive(r, "body_kind"),
 	    f, err, errlen) != 0)
 		return -1;
-	if ((rc = regcomp(&f->re, p->valuestring, REG_EXTENDED |
-	    REG_NOSUB)) != 0) {
-		regerror(rc, &f->re, rerr, sizeof(rerr));
-		snprintf(err, errlen, "path regex: %s", rerr);
+	if (compile(&f->re, p->valuestring, "path", err, errlen) != 0)
+		return -1;
+	if (q != NULL && compile(&f->query_re, q->valuestring, "query", err,
+	    errlen) != 0) {
+		regfree(&f->re);
 		return -1;
 	}
 	f->path = xstrdup(p->valuestring);
+	f->query = q != NULL ? xstrdup(q->valuestring) : NULL;
 	f->method = m != NULL ? xstrdup(m->valuestring) : NULL;
 	return 0;
 }
@@ -304,6 +326,9 @@ faults_apply(struct server *s, struct req *rq, struct resp *rs)
 			continue;
 		if (regexec(&f->re, rq->path, 0, NULL, 0) != 0)
 			continue;
+		if (f->query != NULL && regexec(&f->query_re, rq->query, 0,
+		    NULL, 0) != 0)
+			continue;
 		/* Used up before answering: a routed $batch runs its items
 		 * through faults_apply again, which may change the queue.
 		 * The copy's strings and regex may be freed by then; only
@@ -333,6 +358,8 @@ faults_list(const struct server *s)
 		if (f->method != NULL)
 			cJSON_AddStringToObject(r, "method", f->method);
 		cJSON_AddStringToObject(r, "path", f->path);
+		if (f->query != NULL)
+			cJSON_AddStringToObject(r, "query", f->query);
 		cJSON_AddNumberToObject(r, "status", f->status);
 		if (f->retry == RETRY_SECONDS)
 			cJSON_AddNumberToObject(r, "retry_after",
