@@ -1258,6 +1258,8 @@ batch_round(struct graph_client *gc, struct graph_call *call,
 	}
 	text = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
+	/* request() starts from a zeroed resp: free the last round's body. */
+	graph_response_free(resp);
 	rc = request(gc, call, "POST", path, NULL, text, resp);
 	free(text);
 	if (rc != 0 || resp->status < 200 || resp->status > 299)
