@@ -19,6 +19,7 @@ setup() {
 }
 
 teardown() {
+	local rc=0
 	if [ -n "${SERVE_PID:-}" ]; then
 		kill -KILL -- -"$SERVE_PID" 2>/dev/null || true
 	fi
@@ -26,7 +27,14 @@ teardown() {
 		kill "$FAKE_PID" 2>/dev/null || true
 		wait "$FAKE_PID" 2>/dev/null || true
 	fi
+	# In the sanitized build, a report from a worker, serve or the fake
+	# server (their exit status is not checked) fails the test.
+	if grep -q -s Sanitizer "$DIR"/*.log; then
+		grep -h -s -A12 Sanitizer "$DIR"/*.log | head -n 60 >&2
+		rc=1
+	fi
 	rm -rf "$DIR"
+	return "$rc"
 }
 
 # start_fake [PYTHON-EXPR]: starts fakegraph on a fresh port with the
