@@ -81,9 +81,10 @@ parse_body_kind(const cJSON *v, struct fault *f, char *err, size_t errlen)
 			f->body = (enum body_kind)i;
 			return 0;
 		}
+	}
+	for (i = 0; i < BODY_N; i++)
 		buf_addf(&names, "%s%s", i == 0 ? "" : i == BODY_N - 1 ?
 		    " or " : ", ", kinds[i].name);
-	}
 	snprintf(err, errlen, "body_kind must be %s", names.p);
 	free(names.p);
 	return -1;
