@@ -383,6 +383,7 @@ list_message_names_the_client_request_id(void **state)
 	p += sizeof(prefix) - 1;
 	assert_int_equal(strspn(p, "0123456789abcdef-"), 36);
 	assert_int_equal(p[36], ')');
+	graph_response_free(&f->resp);
 	assert_int_equal(list(f, "/v1.0/users"), -1);
 	assert_has(f->resp.error, "(no request-id; client-request-id ");
 }
