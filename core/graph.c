@@ -1,6 +1,7 @@
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include "graph.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #define TOKEN_MARGIN_MS	(5 * 60 * 1000)		/* renew this long before expiry */
 #define BACKOFF_MAX_MS	(32 * 1000)
 #define GRAPH_SCOPE	"https://graph.microsoft.com/.default"
+#define URL_SHOWN	200	/* bytes of a URL quoted in a message */
 
 struct token {
 	char tenant[RUN_MAX_NAME + 1];
@@ -87,9 +89,15 @@ on_header(char *line, size_t size, size_t n, void *arg)
 	if (len > 5 && strncmp(line, "HTTP/", 5) == 0) {
 		rv->retry_after[0] = '\0';
 		rv->resp->request_id[0] = '\0';
+		rv->resp->client_request_id[0] = '\0';
+		rv->resp->content_type[0] = '\0';
 	}
 	header_value(line, len, "request-id", rv->resp->request_id,
 	    sizeof(rv->resp->request_id));
+	header_value(line, len, "client-request-id",
+	    rv->resp->client_request_id, sizeof(rv->resp->client_request_id));
+	header_value(line, len, "content-type", rv->resp->content_type,
+	    sizeof(rv->resp->content_type));
 	header_value(line, len, "retry-after", rv->retry_after,
 	    sizeof(rv->retry_after));
 	return len;
@@ -109,6 +117,8 @@ response_reset(struct graph_response *resp)
 	graph_response_free(resp);
 	resp->status = 0;
 	resp->request_id[0] = '\0';
+	resp->client_request_id[0] = '\0';
+	resp->content_type[0] = '\0';
 	resp->error[0] = '\0';
 }
 
@@ -231,6 +241,98 @@ perform(struct graph_client *gc, struct exchange *x)
 
 /* ---- errors ------------------------------------------------------ */
 
+/* Appends n bytes of p to out (*used bytes so far), cutting at cap. */
+static void
+add_text(char *out, size_t cap, size_t *used, const char *p, size_t n)
+{
+	if (*used + n >= cap)
+		n = cap - 1 - *used;
+	memcpy(out + *used, p, n);
+	*used += n;
+	out[*used] = '\0';
+}
+
+/* Query options whose values may be secrets or paging tokens
+ * ($skiptoken, $deltatoken, code, sig, ...): messages never show them. */
+static int
+secret_option(const char *name, size_t len)
+{
+	static const char *const words[] = { "token", "secret", "password",
+		"passwd", "sig", "key", "code", "assertion", "auth",
+		"credential", NULL };
+	char lower[64];
+	size_t i;
+
+	if (len >= sizeof(lower))
+		return 1;
+	for (i = 0; i < len; i++)
+		lower[i] = (char)tolower((unsigned char)name[i]);
+	lower[len] = '\0';
+	for (i = 0; words[i] != NULL; i++)
+		if (strstr(lower, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/* url as a message may show it: without user:password@, a #fragment or
+ * the values of secret options, and at most URL_SHOWN bytes of it. */
+static void
+url_shown(const char *url, char *out, size_t len)
+{
+	char s[URL_SHOWN + 64];
+	const char *p = url, *q = strstr(url, "://"), *host, *end, *c;
+	size_t n = 0, k, name;
+
+	s[0] = '\0';
+	if (q != NULL && (size_t)(q - url) < strcspn(url, "/?#")) {
+		end = q + 3 + strcspn(q + 3, "/?#");
+		host = q + 3;
+		for (c = host; c < end; c++)
+			if (*c == '@')
+				host = c + 1;
+		add_text(s, sizeof(s), &n, url, (size_t)(q + 3 - url));
+		add_text(s, sizeof(s), &n, host, (size_t)(end - host));
+		p = end;
+	}
+	k = strcspn(p, "?#");
+	add_text(s, sizeof(s), &n, p, k);
+	p += k;
+	if (*p == '?') {
+		add_text(s, sizeof(s), &n, "?", 1);
+		for (p++; *p != '\0' && *p != '#'; ) {
+			k = strcspn(p, "&#");
+			name = strcspn(p, "=&#");
+			if (name < k && secret_option(p, name)) {
+				add_text(s, sizeof(s), &n, p, name);
+				add_text(s, sizeof(s), &n, "=<redacted>", 11);
+			} else {
+				add_text(s, sizeof(s), &n, p, k);
+			}
+			p += k;
+			if (*p == '&') {
+				add_text(s, sizeof(s), &n, "&", 1);
+				p++;
+			}
+		}
+	}
+	snprintf(out, len, "%.*s%s", URL_SHOWN, s, n > URL_SHOWN ? "..." : "");
+}
+
+/* The ids a message names: Graph's request-id, or else the
+ * client-request-id (which Graph echoes and we send). */
+static const char *
+id_text(const struct graph_response *resp, char *out, size_t len)
+{
+	if (resp->request_id[0] != '\0')
+		snprintf(out, len, "request-id %s", resp->request_id);
+	else if (resp->client_request_id[0] != '\0')
+		snprintf(out, len, "no request-id; client-request-id %s",
+		    resp->client_request_id);
+	else
+		snprintf(out, len, "no request-id");
+	return out;
+}
+
 /* Intune puts a JSON document in message; its "Message" is the text. */
 static void
 unwrap_intune(const char *message, char *out, size_t len)
@@ -252,7 +354,7 @@ describe_graph_error(struct graph_response *resp)
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
 	const cJSON *inner = cJSON_GetObjectItemCaseSensitive(e, "innerError");
 	const cJSON *rid;
-	char text[768] = "";
+	char text[768] = "", ids[160];
 
 	if (inner == NULL)
 		inner = cJSON_GetObjectItemCaseSensitive(e, "innererror");
@@ -262,10 +364,9 @@ describe_graph_error(struct graph_response *resp)
 		    rid->valuestring);
 	if (cJSON_IsString(msg))
 		unwrap_intune(msg->valuestring, text, sizeof(text));
-	snprintf(resp->error, sizeof(resp->error), "HTTP %ld %s: %s "
-	    "(request-id %s)", resp->status, cJSON_IsString(code) ?
-	    code->valuestring : "error", text[0] ? text : "no message",
-	    resp->request_id[0] ? resp->request_id : "none");
+	snprintf(resp->error, sizeof(resp->error), "HTTP %ld %s: %s (%s)",
+	    resp->status, cJSON_IsString(code) ? code->valuestring : "error",
+	    text[0] ? text : "no message", id_text(resp, ids, sizeof(ids)));
 	cJSON_Delete(root);
 }
 
@@ -431,7 +532,7 @@ fetch_token(struct graph_client *gc, const struct config_section *tenant,
 {
 	struct graph_response resp = { 0 };
 	struct exchange x = { .method = "POST", .resp = &resp };
-	char url[1024], *secret = NULL, *form;
+	char url[1024], *secret = NULL, *form, shown[URL_SHOWN + 4];
 	CURLcode rc;
 	int ok = -1;
 
@@ -452,9 +553,10 @@ fetch_token(struct graph_client *gc, const struct config_section *tenant,
 	explicit_bzero(form, strlen(form));
 	free(form);
 	curl_slist_free_all(x.headers);
+	url_shown(gc->cfg->login_url, shown, sizeof(shown));
 	if (rc != CURLE_OK)
 		errf(err, errlen, "tenant %s: token request to %s failed: %s",
-		    tenant->name, gc->cfg->login_url, x.curl_error[0] ?
+		    tenant->name, shown, x.curl_error[0] ?
 		    x.curl_error : curl_easy_strerror(rc));
 	else if (resp.status != 200)
 		describe_token_error(tenant->name, &resp, err, errlen);
@@ -492,8 +594,10 @@ app_token(struct graph_client *gc, struct graph_call *call, int renew,
 
 /* ---- requests ---------------------------------------------------- */
 
+/* The request's headers; the client-request-id sent goes to crid. */
 static struct curl_slist *
-request_headers(const char *token, const char *const *extra, int has_body)
+request_headers(const char *token, const char *const *extra, int has_body,
+    char *crid, size_t cridlen)
 {
 	struct curl_slist *h = NULL;
 	unsigned char id[16];
@@ -502,12 +606,14 @@ request_headers(const char *token, const char *const *extra, int has_body)
 	snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
 	h = curl_slist_append(h, line);
 	explicit_bzero(line, sizeof(line));
+	crid[0] = '\0';
 	if (RAND_bytes(id, sizeof(id)) == 1) {
-		snprintf(line, sizeof(line), "client-request-id: %02x%02x%02x"
-		    "%02x-%02x%02x-4%x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		    id[0], id[1], id[2], id[3], id[4], id[5], id[6] & 0xf, id[7],
+		snprintf(crid, cridlen, "%02x%02x%02x%02x-%02x%02x-4%x%02x-"
+		    "%02x%02x-%02x%02x%02x%02x%02x%02x", id[0], id[1], id[2],
+		    id[3], id[4], id[5], id[6] & 0xf, id[7],
 		    (id[8] & 0x3f) | 0x80, id[9], id[10], id[11], id[12], id[13],
 		    id[14], id[15]);
+		snprintf(line, sizeof(line), "client-request-id: %s", crid);
 		h = curl_slist_append(h, line);
 	}
 	h = curl_slist_append(h, "Accept: application/json");
@@ -546,20 +652,22 @@ build_url(const struct config *cfg, const char *path, char *url, size_t len,
     char *err, size_t errlen)
 {
 	size_t blen = strlen(cfg->graph_base_url);
+	char shown[URL_SHOWN + 4], base[URL_SHOWN + 4];
 
+	url_shown(path, shown, sizeof(shown));
+	url_shown(cfg->graph_base_url, base, sizeof(base));
 	if (strncmp(path, "http://", 7) == 0 ||
 	    strncmp(path, "https://", 8) == 0) {
 		if (strncmp(path, cfg->graph_base_url, blen) != 0 ||
 		    path[blen] != '/')
-			return errf(err, errlen, "refusing to follow %.200s: it "
-			    "is not under [graph] base_url %s", path,
-			    cfg->graph_base_url);
+			return errf(err, errlen, "refusing to follow %s: it "
+			    "is not under [graph] base_url %s", shown, base);
 		snprintf(url, len, "%s", path);
 	} else if (path[0] == '/') {
 		snprintf(url, len, "%s%s", cfg->graph_base_url, path);
 	} else {
-		return errf(err, errlen, "Graph path %.200s must start with "
-		    "/v1.0/ or /beta/", path);
+		return errf(err, errlen, "Graph path %s must start with "
+		    "/v1.0/ or /beta/", shown);
 	}
 	return strlen(url) + 1 >= len ? errf(err, errlen, "URL too long") : 0;
 }
@@ -573,12 +681,14 @@ after_attempt(struct graph_client *gc, struct graph_call *call,
 	struct graph_response *resp = x->resp;
 	int retryable = rc != CURLE_OK ? idempotent_method(x->method) :
 	    throttled(resp->status);
+	char shown[URL_SHOWN + 4];
 
 	if (rc == CURLE_OK && !throttled(resp->status))
 		return 0;
+	url_shown(x->url, shown, sizeof(shown));
 	if (rc != CURLE_OK)
-		snprintf(resp->error, sizeof(resp->error), "%s %.200s: %s%s",
-		    x->method, x->url, x->curl_error[0] ? x->curl_error :
+		snprintf(resp->error, sizeof(resp->error), "%s %s: %s%s",
+		    x->method, shown, x->curl_error[0] ? x->curl_error :
 		    curl_easy_strerror(rc), retryable ? "" :
 		    " (not retried: the method is not idempotent)");
 	else
@@ -609,13 +719,14 @@ token_rejected(const struct graph_response *resp)
 	    strstr(resp->body, "InvalidAuthenticationToken") != NULL;
 }
 
-int
-graph_request(struct graph_client *gc, struct graph_call *call,
+/* graph_request without the check of its body: any final answer is 0. */
+static int
+request(struct graph_client *gc, struct graph_call *call,
     const char *method, const char *path, const char *const *headers,
     const char *body, struct graph_response *resp)
 {
 	struct exchange x = { .method = method, .body = body, .resp = resp };
-	char url[8192];
+	char url[8192], crid[64], shown[URL_SHOWN + 4];
 	int renewed = 0, rc = -1;
 
 	memset(resp, 0, sizeof(*resp));
@@ -632,9 +743,13 @@ graph_request(struct graph_client *gc, struct graph_call *call,
 
 		if (token == NULL)
 			break;
-		x.headers = request_headers(token, headers, body != NULL);
+		x.headers = request_headers(token, headers, body != NULL, crid,
+		    sizeof(crid));
 		crc = perform(gc, &x);
 		wipe_headers(x.headers);
+		if (resp->client_request_id[0] == '\0')
+			snprintf(resp->client_request_id,
+			    sizeof(resp->client_request_id), "%s", crid);
 		if (crc == CURLE_OK && token_rejected(resp) && !renewed &&
 		    call->user_token == NULL) {
 			renewed = 1;	/* once: a second 401 is an answer */
@@ -653,8 +768,9 @@ graph_request(struct graph_client *gc, struct graph_call *call,
 		}
 		call->wait_budget_ms -= wait;
 		if (wait_ms(call, wait) != 0) {
+			url_shown(url, shown, sizeof(shown));
 			snprintf(resp->error, sizeof(resp->error), "canceled "
-			    "while waiting to retry %s %.200s", method, path);
+			    "while waiting to retry %s %s", method, shown);
 			break;
 		}
 	}
@@ -663,17 +779,173 @@ graph_request(struct graph_client *gc, struct graph_call *call,
 	return rc;
 }
 
-/* The page's @odata.nextLink, copied, or NULL. */
-static char *
-next_link(const char *json)
+/* ---- malformed answers ------------------------------------------ */
+
+/* A media type of JSON: application/json, with or without parameters. */
+static int
+json_type(const char *ct)
 {
-	cJSON *root = cJSON_Parse(json);
+	size_t n = strlen("application/json");
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return strncasecmp(ct, "application/json", n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
+}
+
+/* Parses text as one JSON value with nothing but whitespace after it
+ * (cJSON_Parse would ignore trailing bytes), or NULL. */
+static cJSON *
+json_whole(const char *text, size_t len)
+{
+	const char *end = NULL;
+	cJSON *root;
+
+	if (memchr(text, '\0', len) != NULL)
+		return NULL;
+	if ((root = cJSON_ParseWithLengthOpts(text, len, &end, 0)) == NULL)
+		return NULL;
+	while (end < text + len && isspace((unsigned char)*end))
+		end++;
+	if (end != text + len) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+static const char *
+json_kind(const cJSON *v)
+{
+	if (cJSON_IsObject(v))
+		return "an object";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	return "null";
+}
+
+#define NOT_JSON	"its body is not valid JSON (cut short or garbled)"
+
+/* Parses a 2xx answer that must be a JSON object (a page, a $batch
+ * answer).  Returns its root (the caller deletes it), or NULL with what
+ * is wrong with it in why ("its body is empty"). */
+static cJSON *
+answer_object(const struct graph_response *resp, char *why, size_t len)
+{
+	cJSON *root;
+
+	if (resp->body_len == 0) {
+		snprintf(why, len, "its body is empty");
+		return NULL;
+	}
+	if (resp->content_type[0] == '\0') {
+		snprintf(why, len, "it has no Content-Type (JSON expected)");
+		return NULL;
+	}
+	if (!json_type(resp->content_type)) {
+		snprintf(why, len, "its Content-Type is %.60s, not JSON",
+		    resp->content_type);
+		return NULL;
+	}
+	if ((root = json_whole(resp->body, resp->body_len)) == NULL) {
+		snprintf(why, len, NOT_JSON);
+		return NULL;
+	}
+	if (!cJSON_IsObject(root)) {
+		snprintf(why, len, "its body is %s, not a JSON object",
+		    json_kind(root));
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* Writes "METHOD URL: WHAT answered HTTP N but WHY (IDS); DONE" to out;
+ * what may be "" (the request itself). */
+static void
+malformed(struct graph_client *gc, char *out, size_t len, const char *method,
+    const char *path, const char *what, long status, const char *why,
+    const char *ids, const char *done)
+{
+	char url[8192], shown[URL_SHOWN + 4], err[8];
+
+	if (build_url(gc->cfg, path, url, sizeof(url), err, sizeof(err)) != 0)
+		snprintf(url, sizeof(url), "%s", path);
+	url_shown(url, shown, sizeof(shown));
+	snprintf(out, len, "%s %s: %s%sanswered HTTP %ld but %s (%s); %s",
+	    method, shown, what, what[0] ? " " : "", status, why, ids, done);
+}
+
+/* malformed() for the answer in resp. */
+static void
+malformed_answer(struct graph_client *gc, struct graph_response *resp,
+    const char *method, const char *path, const char *what, const char *why,
+    const char *done)
+{
+	char ids[160];
+
+	malformed(gc, resp->error, sizeof(resp->error), method, path, what,
+	    resp->status, why, id_text(resp, ids, sizeof(ids)), done);
+}
+
+int
+graph_request(struct graph_client *gc, struct graph_call *call,
+    const char *method, const char *path, const char *const *headers,
+    const char *body, struct graph_response *resp)
+{
+	int rc = request(gc, call, method, path, headers, body, resp);
+	cJSON *root;
+
+	/* An answer that says it is JSON must be JSON: a cut-short body
+	 * must not pass for a complete one. */
+	if (rc == 0 && resp->status >= 200 && resp->status <= 299 &&
+	    resp->body_len > 0 && json_type(resp->content_type)) {
+		if ((root = json_whole(resp->body, resp->body_len)) == NULL) {
+			malformed_answer(gc, resp, method, path, "", NOT_JSON,
+			    "the answer was not used");
+			rc = -1;
+		}
+		cJSON_Delete(root);
+	}
+	return rc;
+}
+
+/* Checks one page of a list: a JSON object with a "value" array and, if
+ * there is one, a string "@odata.nextLink" (copied to *next).  Returns 0,
+ * or -1 with why. */
+static int
+page_check(const struct graph_response *resp, char **next, char *why,
+    size_t len)
+{
+	cJSON *root = answer_object(resp, why, len);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "value");
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(root,
 	    "@odata.nextLink");
-	char *link = cJSON_IsString(n) ? xstrdup(n->valuestring) : NULL;
+	int rc = -1;
 
+	*next = NULL;
+	if (root == NULL)
+		return -1;
+	if (v == NULL)
+		snprintf(why, len, "it has no \"value\" array");
+	else if (!cJSON_IsArray(v))
+		snprintf(why, len, "its \"value\" is %s, not an array",
+		    json_kind(v));
+	else if (n != NULL && !cJSON_IsString(n))
+		snprintf(why, len, "its \"@odata.nextLink\" is %s, not a "
+		    "string", json_kind(n));
+	else
+		rc = 0;
+	if (rc == 0 && n != NULL)
+		*next = xstrdup(n->valuestring);
 	cJSON_Delete(root);
-	return link;
+	return rc;
 }
 
 int
@@ -682,20 +954,30 @@ graph_list(struct graph_client *gc, struct graph_call *call,
     int (*page)(void *arg, const char *json), void *arg,
     struct graph_response *resp)
 {
-	char *link = xstrdup(path);
-	int rc = 0;
+	char *link = xstrdup(path), *next, why[160], what[32], done[64];
+	int rc = 0, pages = 0;
 
 	while (link != NULL) {
-		rc = graph_request(gc, call, "GET", link, headers, NULL, resp);
-		free(link);
-		link = NULL;
+		rc = request(gc, call, "GET", link, headers, NULL, resp);
 		if (rc != 0 || resp->status < 200 || resp->status > 299) {
 			rc = -1;
 			break;
 		}
+		/* A malformed page is a failure, never the end of the list. */
+		if (page_check(resp, &next, why, sizeof(why)) != 0) {
+			snprintf(what, sizeof(what), "page %d", pages + 1);
+			snprintf(done, sizeof(done), "the list was not "
+			    "completed (%d page%s read)", pages,
+			    pages == 1 ? "" : "s");
+			malformed_answer(gc, resp, "GET", link, what, why, done);
+			rc = -1;
+			break;
+		}
+		pages++;
+		free(link);
+		link = next;
 		if ((rc = page(arg, resp->body)) != 0)
 			break;
-		link = next_link(resp->body);
 		if (link != NULL)
 			graph_response_free(resp);
 	}
@@ -758,64 +1040,242 @@ struct batch_state {
 	cJSON *reqs;		/* the caller's requests */
 	cJSON **answers;	/* per request, NULL while pending */
 	int n;
+	const char *version;	/* "v1.0" or "beta" */
+	/* Per request, in the current round: 0 not sent, 1 sent and not
+	 * answered (yet), 2 answered. */
+	char sent[BATCH_MAX];
 };
 
+#define BATCH_NOT_DONE	"the batch was not completed (its items may have run)"
+
+/* The index of the request whose id is id, or -1. */
+static int
+batch_index(const struct batch_state *bs, const char *id)
+{
+	const cJSON *r;
+	int i = 0;
+
+	cJSON_ArrayForEach(r, bs->reqs) {
+		if (strcmp(cJSON_GetObjectItemCaseSensitive(r, "id")->valuestring,
+		    id) == 0)
+			return i;
+		i++;
+	}
+	return -1;
+}
+
+/* Checks the shape of a $batch answer: a "responses" array of objects,
+ * each with the string id of a request sent in this round (once) and an
+ * HTTP status.  Returns 0, or -1 with why. */
+static int
+batch_answer_check(const cJSON *root, const struct batch_state *bs,
+    char *why, size_t len)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "responses");
+	const cJSON *item;
+	char seen[BATCH_MAX] = { 0 };
+	int k = 0, i;
+
+	if (list == NULL)
+		return errf(why, len, "it has no \"responses\" array");
+	if (!cJSON_IsArray(list))
+		return errf(why, len, "its \"responses\" is %s, not an array",
+		    json_kind(list));
+	cJSON_ArrayForEach(item, list) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(item,
+		    "status");
+
+		k++;
+		if (!cJSON_IsObject(item))
+			return errf(why, len, "its response %d is %s, not an "
+			    "object", k, json_kind(item));
+		if (!cJSON_IsString(id))
+			return errf(why, len, "its response %d has no string "
+			    "\"id\"", k);
+		if (!cJSON_IsNumber(st))
+			return errf(why, len, "its response \"%.40s\" has no "
+			    "numeric \"status\"", id->valuestring);
+		if (st->valuedouble < 100 || st->valuedouble > 599 ||
+		    st->valuedouble != (double)(int)st->valuedouble)
+			return errf(why, len, "its response \"%.40s\" has "
+			    "status %g, not an HTTP status", id->valuestring,
+			    st->valuedouble);
+		if ((i = batch_index(bs, id->valuestring)) < 0 ||
+		    bs->sent[i] == 0)
+			return errf(why, len, "its response \"%.40s\" answers "
+			    "no request that was sent", id->valuestring);
+		if (seen[i]++)
+			return errf(why, len, "it answers request \"%.40s\" "
+			    "twice", id->valuestring);
+	}
+	return 0;
+}
+
+/* 'item "ID" (METHOD /VERSION/URL)', for messages. */
+static void
+item_what(const struct batch_state *bs, int i, char *out, size_t len)
+{
+	const cJSON *r = cJSON_GetArrayItem(bs->reqs, i);
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "method");
+	const char *url = cJSON_GetObjectItemCaseSensitive(r, "url")->valuestring;
+	char path[8192], shown[URL_SHOWN + 4];
+
+	snprintf(path, sizeof(path), "/%s%s%s", bs->version,
+	    url[0] == '/' ? "" : "/", url);
+	url_shown(path, shown, sizeof(shown));
+	snprintf(out, len, "item \"%.40s\" (%.10s %s)",
+	    cJSON_GetObjectItemCaseSensitive(r, "id")->valuestring,
+	    cJSON_IsString(m) ? m->valuestring : "?", shown);
+}
+
+/* The item's own request-id, else the batch's ids. */
+static const char *
+item_ids(const cJSON *item, const struct graph_response *resp, char *out,
+    size_t len)
+{
+	const cJSON *rid = cJSON_GetObjectItem(
+	    cJSON_GetObjectItemCaseSensitive(item, "headers"), "request-id");
+
+	if (cJSON_IsString(rid) && rid->valuestring[0] != '\0') {
+		snprintf(out, len, "request-id %.79s", rid->valuestring);
+		return out;
+	}
+	return id_text(resp, out, len);
+}
+
+/* A 2xx item whose headers say JSON must carry JSON: Graph sends such a
+ * body as JSON, so a string that does not parse is a cut-short one.
+ * Returns 0, or -1 with why. */
+static int
+item_body_check(const cJSON *item, long status, char *why, size_t len)
+{
+	const cJSON *ct = cJSON_GetObjectItem(
+	    cJSON_GetObjectItemCaseSensitive(item, "headers"), "Content-Type");
+	const cJSON *body = cJSON_GetObjectItemCaseSensitive(item, "body");
+	cJSON *parsed;
+
+	if (status < 200 || status > 299 || !cJSON_IsString(ct) ||
+	    !json_type(ct->valuestring) || !cJSON_IsString(body) ||
+	    body->valuestring[0] == '\0')
+		return 0;
+	if ((parsed = json_whole(body->valuestring,
+	    strlen(body->valuestring))) == NULL)
+		return errf(why, len, NOT_JSON);
+	cJSON_Delete(parsed);
+	return 0;
+}
+
+/* The answer of an item that got no usable one: status 0 and why. */
+static cJSON *
+item_error(const char *id, const char *msg)
+{
+	cJSON *a = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(a, "id", id);
+	cJSON_AddNumberToObject(a, "status", 0);
+	cJSON_AddStringToObject(a, "error", msg);
+	return a;
+}
+
+/* Files the answers of one round: throttled items stay pending (their
+ * wait raises *wait), malformed ones and the ones left out get an
+ * item_error. */
+static void
+batch_file(struct graph_client *gc, struct graph_call *call,
+    const char *path, struct batch_state *bs, const cJSON *root,
+    int attempt, int64_t *wait, const struct graph_response *resp)
+{
+	char why[160], what[URL_SHOWN + 80], ids[160], msg[1024];
+	char url[8192], shown[URL_SHOWN + 4];
+	const cJSON *item;
+	int64_t w;
+	int i;
+
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(root,
+	    "responses")) {
+		const char *id = cJSON_GetObjectItemCaseSensitive(item,
+		    "id")->valuestring;
+		long st = (long)cJSON_GetObjectItemCaseSensitive(item,
+		    "status")->valuedouble;
+
+		i = batch_index(bs, id);
+		bs->sent[i] = 2;
+		if (throttled(st) &&
+		    (uint64_t)attempt < gc->cfg->graph_max_retries &&
+		    (w = item_retry_ms(item, attempt)) <= call->wait_budget_ms) {
+			if (w > *wait)
+				*wait = w;
+			continue;	/* sent again in the next round */
+		}
+		if (item_body_check(item, st, why, sizeof(why)) != 0) {
+			item_what(bs, i, what, sizeof(what));
+			malformed(gc, msg, sizeof(msg), "POST", path, what, st,
+			    why, item_ids(item, resp, ids, sizeof(ids)),
+			    "the item was not completed");
+			bs->answers[i] = item_error(id, msg);
+		} else {
+			bs->answers[i] = cJSON_Duplicate(item, 1);
+		}
+	}
+	/* An item the answer left out may have run: never sent again. */
+	if (build_url(gc->cfg, path, url, sizeof(url), msg, sizeof(msg)) != 0)
+		snprintf(url, sizeof(url), "%s", path);
+	url_shown(url, shown, sizeof(shown));
+	for (i = 0; i < bs->n; i++) {
+		if (bs->sent[i] != 1)
+			continue;
+		item_what(bs, i, what, sizeof(what));
+		snprintf(msg, sizeof(msg), "POST %s: the $batch answer (HTTP "
+		    "%ld) has no response for %s (%s); the item was not "
+		    "completed and was not sent again (it may have run)", shown,
+		    resp->status, what, id_text(resp, ids, sizeof(ids)));
+		bs->answers[i] = item_error(cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetArrayItem(bs->reqs, i), "id")->valuestring, msg);
+	}
+}
+
 /* Sends the pending requests once; files the answers; returns the wait
- * before the next round (0: none pending), or -1 on failure. */
+ * before the next round (0: none pending), or -1 on failure (reason in
+ * resp->error). */
 static int64_t
 batch_round(struct graph_client *gc, struct graph_call *call,
     const char *path, struct batch_state *bs, int attempt,
     struct graph_response *resp)
 {
 	cJSON *body = cJSON_CreateObject();
-	cJSON *list = cJSON_AddArrayToObject(body, "requests"), *root, *item;
-	const cJSON *answers;
-	char *text;
+	cJSON *list = cJSON_AddArrayToObject(body, "requests"), *root;
+	char *text, why[160];
 	int64_t wait = 0;
 	int rc, i = 0;
 	const cJSON *r;
 
-	cJSON_ArrayForEach(r, bs->reqs)
-		if (bs->answers[i++] == NULL)
+	cJSON_ArrayForEach(r, bs->reqs) {
+		bs->sent[i] = bs->answers[i] == NULL;
+		if (bs->sent[i])
 			cJSON_AddItemToArray(list, cJSON_Duplicate(r, 1));
+		i++;
+	}
 	text = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
-	rc = graph_request(gc, call, "POST", path, NULL, text, resp);
+	/* request() starts from a zeroed resp: free the last round's body. */
+	graph_response_free(resp);
+	rc = request(gc, call, "POST", path, NULL, text, resp);
 	free(text);
-	if (rc != 0 || resp->status != 200)
+	if (rc != 0 || resp->status < 200 || resp->status > 299)
 		return -1;
-	root = cJSON_Parse(resp->body);
-	answers = cJSON_GetObjectItemCaseSensitive(root, "responses");
-	cJSON_ArrayForEach(item, answers) {
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(item,
-		    "status");
-
-		i = 0;
-		cJSON_ArrayForEach(r, bs->reqs) {
-			const cJSON *rid = cJSON_GetObjectItemCaseSensitive(r,
-			    "id");
-
-			if (cJSON_IsString(id) && strcmp(rid->valuestring,
-			    id->valuestring) == 0 && bs->answers[i] == NULL) {
-				int64_t w;
-
-				if (cJSON_IsNumber(st) &&
-				    throttled((long)st->valuedouble) &&
-				    (uint64_t)attempt < gc->cfg->graph_max_retries &&
-				    (w = item_retry_ms(item, attempt)) <=
-				    call->wait_budget_ms) {
-					if (w > wait)
-						wait = w;
-					/* Keep the answer in case retries end. */
-					bs->answers[i] = NULL;
-				} else {
-					bs->answers[i] = cJSON_Duplicate(item, 1);
-				}
-			}
-			i++;
-		}
+	root = resp->status == 200 ? answer_object(resp, why, sizeof(why)) :
+	    NULL;
+	if (resp->status != 200)
+		snprintf(why, sizeof(why), "a $batch is answered with 200");
+	if (root == NULL || batch_answer_check(root, bs, why,
+	    sizeof(why)) != 0) {
+		malformed_answer(gc, resp, "POST", path, "the $batch", why,
+		    BATCH_NOT_DONE);
+		cJSON_Delete(root);
+		return -1;
 	}
+	batch_file(gc, call, path, bs, root, attempt, &wait, resp);
 	cJSON_Delete(root);
 	/* Anything still without an answer is pending; wait at least a bit. */
 	for (i = 0; i < bs->n; i++)
@@ -836,12 +1296,11 @@ batch_result(struct batch_state *bs)
 		cJSON *a = bs->answers[i++];
 
 		if (a == NULL) {
-			a = cJSON_CreateObject();
-			cJSON_AddStringToObject(a, "id",
-			    cJSON_GetObjectItemCaseSensitive(r, "id")->valuestring);
-			cJSON_AddNumberToObject(a, "status", 429);
-			cJSON_AddStringToObject(a, "error", "still throttled "
-			    "when the retries or the wait budget ran out");
+			a = item_error(cJSON_GetObjectItemCaseSensitive(r,
+			    "id")->valuestring, "still throttled when the "
+			    "retries or the wait budget ran out");
+			cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(a,
+			    "status"), 429);
 		}
 		cJSON_AddItemToArray(out, a);
 		bs->answers[i - 1] = NULL;
@@ -865,8 +1324,8 @@ graph_batch(struct graph_client *gc, struct graph_call *call,
 		goto out;
 	bs.n = cJSON_GetArraySize(bs.reqs);
 	bs.answers = xcalloc((size_t)bs.n, sizeof(*bs.answers));
-	snprintf(path, sizeof(path), "/%s/$batch", strcmp(version, "beta") == 0 ?
-	    "beta" : "v1.0");
+	bs.version = strcmp(version, "beta") == 0 ? "beta" : "v1.0";
+	snprintf(path, sizeof(path), "/%s/$batch", bs.version);
 	for (int attempt = 0;; attempt++) {
 		int64_t wait = batch_round(gc, call, path, &bs, attempt, resp);
 		int pending = 0;

@@ -150,7 +150,8 @@ struct oprun_host {
 	 * host retries 429/503/504 (honouring Retry-After) within the run's
 	 * budget, renews tokens, and turns OData errors into resp->error with
 	 * Graph's request-id.  Returns 0 when an answer came (any status), -1
-	 * when none could be had (reason in resp->error).  Only during run. */
+	 * when none could be had or a 2xx answer says it is JSON but is not
+	 * (reason in resp->error).  Only during run. */
 	int (*graph_request)(struct oprun_ctx *ctx, const char *method,
 			     const char *path, const char *const *headers,
 			     const char *body,
@@ -159,7 +160,9 @@ struct oprun_host {
 	/* GETs path and follows every @odata.nextLink verbatim, resending
 	 * headers on each page; calls page(arg, page_json) per page (non-zero
 	 * stops and is returned).  Returns 0 after the last page, -1 on a
-	 * failed page (resp says which and why). */
+	 * failed page (resp says which and why), including a 2xx page that
+	 * is not a JSON object with a "value" array: the list was not
+	 * completed, so never treat what came as the whole list. */
 	int (*graph_list)(struct oprun_ctx *ctx, const char *path,
 			  const char *const *headers,
 			  int (*page)(void *arg, const char *json), void *arg,
@@ -170,7 +173,10 @@ struct oprun_host {
 	 * "body"} with relative urls.  Items answered 429/503/504 are sent
 	 * again after their Retry-After, within the run's retry budget.  On 0
 	 * resp->body is a JSON array of {"id", "status", "headers", "body"}
-	 * in request order; -1 if the batch itself failed. */
+	 * in request order; an item without a usable answer is {"id",
+	 * "status", "error"} (status 0, or 429 if still throttled) with a
+	 * one-line reason.  -1 if the batch itself failed, its answer
+	 * included (malformed: its items may have run). */
 	int (*graph_batch)(struct oprun_ctx *ctx, const char *version,
 			   const char *requests,
 			   struct oprun_graph_response *resp);

@@ -484,6 +484,97 @@ SEARCH_MSG="Request with \$search query parameter only works through MSGraph wit
 	[ "$BODY" = '{"value":[]}' ]
 }
 
+@test "fault kinds that spoil a 200 page: html, text_type, truncated, no_value, value_not_array, next_link_not_string" {
+	fg_start "$(fixture_with 'f["page_sizes"]["groups"] = 2')"
+	TOKEN=$(app_token)
+	req POST "$FG/_fake/faults" -d '{"rules":[
+	    {"path":"/groups$","status":200,"body_kind":"html"},
+	    {"path":"/groups$","status":200,"body_kind":"text_type"},
+	    {"path":"/groups$","status":200,"body_kind":"truncated"},
+	    {"path":"/groups$","status":200,"body_kind":"no_value"},
+	    {"path":"/groups$","status":200,"body_kind":"value_not_array"},
+	    {"path":"/groups$","status":200,"body_kind":"next_link_not_string"}]}'
+	[ "$STATUS" = 200 ]
+	[ "$(beval '[r["body_kind"] for r in d["value"]]')" = '["html","text_type","truncated","no_value","value_not_array","next_link_not_string"]' ]
+	graph GET /v1.0/groups
+	[ "$STATUS" = 200 ]
+	[[ "$(hdr Content-Type)" == text/html* ]]
+	[[ "$BODY" == "<!DOCTYPE html>"* ]]
+	[ -n "$(hdr request-id)" ]
+	graph GET /v1.0/groups
+	[ "$STATUS" = 200 ]
+	[ "$(hdr Content-Type)" = text/plain ]
+	[ "$(beval 'len(d["value"])')" = 2 ]
+	graph GET /v1.0/groups
+	[ "$STATUS" = 200 ]
+	[[ "$(hdr Content-Type)" == application/json* ]]
+	[[ "$BODY" == '{"@odata.context":'* ]]
+	! printf '%s' "$BODY" | python3 -c 'import json,sys; json.load(sys.stdin)' 2>/dev/null
+	graph GET /v1.0/groups
+	[ "$(beval '"value" in d')" = false ]
+	[ "$(beval '"@odata.nextLink" in d')" = true ]
+	graph GET /v1.0/groups
+	[ "$(beval 'd["value"]')" = '{}' ]
+	graph GET /v1.0/groups
+	[ "$(beval 'd["@odata.nextLink"]')" = 42 ]
+	[ "$(beval 'len(d["value"])')" = 2 ]
+	# Used up: the next page is the real one; the log marks the faults.
+	graph GET /v1.0/groups
+	next=$(beval 'd["@odata.nextLink"]')
+	[[ "$next" == "$FG/v1.0/groups?"* ]]
+	rid=$(hdr request-id)
+	req GET "$FG/_fake/requests"
+	[ "$(beval '[e.get("fault", False) for e in d["value"][1:]]')" = '[true,true,true,true,true,true,false]' ]
+	# Each entry has the request-id the server answered with.
+	[ "$(beval 'd["value"][-1]["request_id"]')" = "$rid" ]
+	# "query" picks the pages after the first.
+	req POST "$FG/_fake/faults" -d '{"rules":[{"path":"/groups$","query":"skiptoken","status":200,"body_kind":"no_value"}]}'
+	[ "$(beval 'd["value"][0]["query"]')" = skiptoken ]
+	graph GET /v1.0/groups
+	[ "$(beval 'len(d["value"])')" = 2 ]
+	req GET "$next" -H "Authorization: Bearer $TOKEN"
+	[ "$STATUS" = 200 ]
+	[ "$(beval '"value" in d')" = false ]
+	req POST "$FG/_fake/faults" -d '{"rules":[{"path":"x","query":"(","status":200}]}'
+	[ "$STATUS" = 400 ]
+	[[ "$(body error.message)" == "query regex:"* ]]
+}
+
+@test "fault kinds that spoil a \$batch answer: no_responses, item_missing, item_unknown_id, item_no_id, item_no_status" {
+	fg_start "$(fixture_with 'f["batch_shuffle"] = False')"
+	TOKEN=$(app_token)
+	batch='{"requests":[{"id":"a","method":"GET","url":"/groups?$top=1"},{"id":"b","method":"GET","url":"/groups?$top=2"}]}'
+	req POST "$FG/_fake/faults" -d '{"rules":[
+	    {"path":"/\\$batch$","status":200,"body_kind":"no_responses"},
+	    {"path":"/\\$batch$","status":200,"body_kind":"item_missing"},
+	    {"path":"/\\$batch$","status":200,"body_kind":"item_unknown_id"},
+	    {"path":"/\\$batch$","status":200,"body_kind":"item_no_id"},
+	    {"path":"/\\$batch$","status":200,"body_kind":"item_no_status"}]}'
+	[ "$STATUS" = 200 ]
+	graph POST '/v1.0/$batch' -H 'Content-Type: application/json' -d "$batch"
+	[ "$STATUS" = 200 ]
+	[ "$BODY" = '{}' ]
+	graph POST '/v1.0/$batch' -H 'Content-Type: application/json' -d "$batch"
+	[ "$(beval '[r["id"] for r in d["responses"]]')" = '["b"]' ]
+	graph POST '/v1.0/$batch' -H 'Content-Type: application/json' -d "$batch"
+	[ "$(beval '[r["id"] for r in d["responses"]]')" = '["fakegraph-unknown-id","b"]' ]
+	graph POST '/v1.0/$batch' -H 'Content-Type: application/json' -d "$batch"
+	[ "$(beval '[r.get("id") for r in d["responses"]]')" = '[null,"b"]' ]
+	graph POST '/v1.0/$batch' -H 'Content-Type: application/json' -d "$batch"
+	[ "$(beval '[r.get("status") for r in d["responses"]]')" = '[null,200]' ]
+	# A page kind on an item's path spoils that item: its JSON body comes
+	# back as a string that does not parse.  (Queued only now: items
+	# meet the rules too, so it would have spoiled an earlier batch.)
+	req POST "$FG/_fake/faults" -d '{"rules":[{"path":"/groups$","status":200,"body_kind":"truncated"}]}'
+	graph POST '/v1.0/$batch' -H 'Content-Type: application/json' -d "$batch"
+	[ "$(beval '[r["status"] for r in d["responses"]]')" = '[200,200]' ]
+	[ "$(beval 'isinstance(d["responses"][0]["body"], str)')" = true ]
+	[[ "$(beval 'd["responses"][0]["headers"]["Content-Type"]')" == application/json* ]]
+	[ "$(beval 'isinstance(d["responses"][1]["body"], dict)')" = true ]
+	req GET "$FG/_fake/faults"
+	[ "$BODY" = '{"value":[]}' ]
+}
+
 # ---- request log and reset --------------------------------------------------------
 
 @test "the request log lists requests with Authorization redacted and no secret anywhere" {

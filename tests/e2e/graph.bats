@@ -19,6 +19,7 @@ setup() {
 }
 
 teardown() {
+	local rc=0
 	if [ -n "${SERVE_PID:-}" ]; then
 		kill -KILL -- -"$SERVE_PID" 2>/dev/null || true
 	fi
@@ -26,7 +27,14 @@ teardown() {
 		kill "$FAKE_PID" 2>/dev/null || true
 		wait "$FAKE_PID" 2>/dev/null || true
 	fi
+	# In the sanitized build, a report from a worker, serve or the fake
+	# server (their exit status is not checked) fails the test.
+	if grep -q -s Sanitizer "$DIR"/*.log; then
+		grep -h -s -A12 Sanitizer "$DIR"/*.log | head -n 60 >&2
+		rc=1
+	fi
 	rm -rf "$DIR"
+	return "$rc"
 }
 
 # start_fake [PYTHON-EXPR]: starts fakegraph on a fresh port with the
@@ -402,4 +410,190 @@ submit_user() {
 	# The host logs no response body: the decrypted value is in nothing
 	# the runner wrote.
 	! grep -rq contoso-oma-wifi-key "$DIR/store" "$DIR/worker.log"
+}
+
+# ---- malformed 2xx answers: a failure, never a short list ------------------
+
+# spoil_list RULE: starts the fake server with 10 groups 3 a page (4
+# pages) and queues one fault rule; then list_run lists them.  (Not in a
+# command substitution: start_fake leaves the server running.)
+spoil_list() {
+	start_fake 'f["tenants"][0]["groups"] = f["tenants"][0]["groups"][:10]; f["page_sizes"]["groups"] = 3'
+	fault "{\"rules\":[$1]}"
+}
+
+list_run() {
+	run_graph test-graph-list '{"path":"/v1.0/groups"}'
+}
+
+# spoiled_run OUT WHAT DONE: the run OUT failed (it did not succeed with
+# fewer items); its reason and its one failure say WHAT, name the URL
+# and the request-id the server sent with the spoiled answer, and DONE
+# (what was not completed); no $skiptoken value appears in them.
+spoiled_run() {
+	local out=$1 what=$2 done=$3 reason rid
+	[ "$(py 'r["state"]' <<<"$out")" = failed ]
+	reason=$(py 'r["reason"]' <<<"$out")
+	echo "reason: $reason"
+	[[ "$reason" == *"$what"* ]]
+	[[ "$reason" == *"$done"* ]]
+	rid=$(py '[q["request_id"] for q in log if q.get("fault")][0]' <<<"$out")
+	[[ "$reason" == *"(request-id $rid)"* ]]
+	[[ "$reason" == *"$BASE/v1.0/"* ]]
+	[ "$(py 'r["failures"]["items"][-1]["message"]' <<<"$out")" = "$reason" ]
+	[ "$(py 'all(t.split("=", 1)[1] not in r["reason"] for q in log for t in q["query"].split("&") if t.startswith("$skiptoken="))' <<<"$out")" = True ]
+}
+
+@test "a list whose first page is an HTML page fails, naming the URL and the request id" {
+	spoil_list '{"path":"^/v1.0/groups$","status":200,"body_kind":"html"}'
+	out=$(list_run)
+	echo "$out"
+	spoiled_run "$out" "GET $BASE/v1.0/groups: page 1 answered HTTP 200 but its Content-Type is text/html; charset=utf-8, not JSON" \
+	    "the list was not completed (0 pages read)"
+	[ "$(py 'r["result"]["items"]' <<<"$out")" = 0 ]
+}
+
+@test "a list fails when a nextLink page is not JSON; the paging token is not in the message" {
+	spoil_list '{"path":"^/v1.0/groups$","query":"skiptoken","status":200,"body_kind":"html"}'
+	out=$(list_run)
+	echo "$out"
+	spoiled_run "$out" "page 2 answered HTTP 200 but its Content-Type is text/html" \
+	    "the list was not completed (1 page read)"
+	[[ "$(py 'r["reason"]' <<<"$out")" == *"$BASE/v1.0/groups?\$skiptoken=<redacted>: page 2"* ]]
+	[ "$(py 'r["result"]["items"]' <<<"$out")" = 3 ]
+}
+
+@test "a list fails on a page without a value array" {
+	spoil_list '{"path":"^/v1.0/groups$","query":"skiptoken","status":200,"body_kind":"no_value"}'
+	out=$(list_run)
+	echo "$out"
+	spoiled_run "$out" 'page 2 answered HTTP 200 but it has no "value" array' \
+	    "the list was not completed"
+}
+
+@test "a list fails on a page whose value is not an array" {
+	spoil_list '{"path":"^/v1.0/groups$","status":200,"body_kind":"value_not_array"}'
+	out=$(list_run)
+	echo "$out"
+	spoiled_run "$out" 'page 1 answered HTTP 200 but its "value" is an object, not an array' \
+	    "the list was not completed"
+}
+
+@test "a list fails on a page whose @odata.nextLink is not a string, instead of ending there" {
+	spoil_list '{"path":"^/v1.0/groups$","status":200,"body_kind":"next_link_not_string"}'
+	out=$(list_run)
+	echo "$out"
+	spoiled_run "$out" 'page 1 answered HTTP 200 but its "@odata.nextLink" is a number, not a string' \
+	    "the list was not completed"
+}
+
+@test "a list fails on a truncated page" {
+	spoil_list '{"path":"^/v1.0/groups$","query":"skiptoken","status":200,"body_kind":"truncated"}'
+	out=$(list_run)
+	echo "$out"
+	spoiled_run "$out" "page 2 answered HTTP 200 but its body is not valid JSON (cut short or garbled)" \
+	    "the list was not completed"
+}
+
+@test "a list fails on an empty 200 page" {
+	spoil_list '{"path":"^/v1.0/groups$","query":"skiptoken","status":200,"body_kind":"empty"}'
+	out=$(list_run)
+	echo "$out"
+	spoiled_run "$out" "page 2 answered HTTP 200 but its body is empty" \
+	    "the list was not completed"
+}
+
+@test "a list fails on a page of valid JSON sent as text/plain" {
+	spoil_list '{"path":"^/v1.0/groups$","status":200,"body_kind":"text_type"}'
+	out=$(list_run)
+	echo "$out"
+	spoiled_run "$out" "page 1 answered HTTP 200 but its Content-Type is text/plain, not JSON" \
+	    "the list was not completed"
+}
+
+@test "graph_request fails a 2xx answer that says it is JSON but is cut short" {
+	start_fake
+	fault '{"rules":[{"path":"^/v1.0/groups$","status":200,"body_kind":"truncated"}]}'
+	out=$(run_graph test-graph-calls '{"requests":[{"path":"/v1.0/groups?$top=2"}]}')
+	echo "$out"
+	[ "$(py 'r["state"]' <<<"$out")" = failed ]
+	msg=$(py 'r["failures"]["items"][0]["message"]' <<<"$out")
+	echo "$msg"
+	rid=$(py '[q["request_id"] for q in log if q.get("fault")][0]' <<<"$out")
+	[[ "$msg" == "GET $BASE/v1.0/groups?\$top=2: answered HTTP 200 but its body is not valid JSON (cut short or garbled) (request-id $rid); the answer was not used" ]]
+}
+
+# spoil_batch RULE: starts the fake server with $batch answers in request
+# order and queues one fault rule; then batch_run sends one $batch of two
+# GETs, a and b.
+spoil_batch() {
+	start_fake 'f["batch_shuffle"] = False'
+	fault "{\"rules\":[$1]}"
+}
+
+batch_run() {
+	run_graph test-graph-batch '{"version":"v1.0","requests":[{"id":"a","method":"GET","url":"/groups?$top=1"},{"id":"b","method":"GET","url":"/groups?$top=2"}]}'
+}
+
+BATCH_NOT_DONE="the batch was not completed (its items may have run)"
+
+@test "a \$batch answer that is not JSON fails the batch, naming the URL and the request id" {
+	spoil_batch '{"path":"/\\$batch$","status":200,"body_kind":"html"}'
+	out=$(batch_run)
+	echo "$out"
+	spoiled_run "$out" "POST $BASE/v1.0/\$batch: the \$batch answered HTTP 200 but its Content-Type is text/html; charset=utf-8, not JSON" \
+	    "$BATCH_NOT_DONE"
+}
+
+@test "a \$batch answer without a responses array fails the batch" {
+	spoil_batch '{"path":"/\\$batch$","status":200,"body_kind":"no_responses"}'
+	out=$(batch_run)
+	echo "$out"
+	spoiled_run "$out" 'the $batch answered HTTP 200 but it has no "responses" array' \
+	    "$BATCH_NOT_DONE"
+}
+
+@test "a \$batch answer with a response without an id fails the batch" {
+	spoil_batch '{"path":"/\\$batch$","status":200,"body_kind":"item_no_id"}'
+	out=$(batch_run)
+	echo "$out"
+	spoiled_run "$out" 'the $batch answered HTTP 200 but its response 1 has no string "id"' \
+	    "$BATCH_NOT_DONE"
+}
+
+@test "a \$batch answer with a response without a status fails the batch" {
+	spoil_batch '{"path":"/\\$batch$","status":200,"body_kind":"item_no_status"}'
+	out=$(batch_run)
+	echo "$out"
+	spoiled_run "$out" 'the $batch answered HTTP 200 but its response "a" has no numeric "status"' \
+	    "$BATCH_NOT_DONE"
+}
+
+@test "a \$batch answer with a response for an id that was not asked fails the batch" {
+	spoil_batch '{"path":"/\\$batch$","status":200,"body_kind":"item_unknown_id"}'
+	out=$(batch_run)
+	echo "$out"
+	spoiled_run "$out" 'the $batch answered HTTP 200 but its response "fakegraph-unknown-id" answers no request that was sent' \
+	    "$BATCH_NOT_DONE"
+}
+
+@test "an item missing from a \$batch answer fails that item, without sending it again" {
+	spoil_batch '{"path":"/\\$batch$","status":200,"body_kind":"item_missing"}'
+	out=$(batch_run)
+	echo "$out"
+	spoiled_run "$out" "POST $BASE/v1.0/\$batch: the \$batch answer (HTTP 200) has no response for item \"a\" (GET /v1.0/groups?\$top=1)" \
+	    "the item was not completed and was not sent again (it may have run)"
+	[ "$(py 'r["result"]["statuses"]' <<<"$out")" = "[0, 200]" ]
+	[ "$(py 'r["summary"]["succeeded"]' <<<"$out")" = 1 ]
+	[ "$(py 'sum(1 for q in log if q["path"] == "/v1.0/$batch")' <<<"$out")" = 1 ]
+}
+
+@test "a \$batch item whose JSON body is cut short fails that item with its own request id" {
+	spoil_batch '{"path":"^/v1.0/groups$","query":"top=1","status":200,"body_kind":"truncated"}'
+	out=$(batch_run)
+	echo "$out"
+	spoiled_run "$out" "POST $BASE/v1.0/\$batch: item \"a\" (GET /v1.0/groups?\$top=1) answered HTTP 200 but its body is not valid JSON (cut short or garbled)" \
+	    "the item was not completed"
+	[ "$(py '[q["batch_id"] for q in log if q.get("fault")]' <<<"$out")" = "['a']" ]
+	[ "$(py 'r["result"]["statuses"]' <<<"$out")" = "[0, 200]" ]
 }

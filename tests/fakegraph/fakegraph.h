@@ -204,16 +204,33 @@ enum retry_kind {
 	RETRY_HTTP_DATE
 };
 
+/* What a fault rule answers.  The first four replace the route's answer;
+ * the others let the route answer and then spoil that answer (a page, or
+ * a $batch answer), to test how clients take malformed 2xx answers. */
 enum body_kind {
 	BODY_GRAPH,
 	BODY_INTUNE_NESTED,
-	BODY_EMPTY
+	BODY_EMPTY,
+	BODY_HTML,		/* a text/html sign-in page, not JSON */
+	BODY_TEXT_TYPE,		/* the answer, sent as text/plain */
+	BODY_TRUNCATED,		/* the first half of the answer */
+	BODY_NO_VALUE,		/* the page without "value" */
+	BODY_VALUE_NOT_ARRAY,	/* "value": {} */
+	BODY_NEXT_LINK_NOT_STRING, /* "@odata.nextLink": 42 */
+	BODY_NO_RESPONSES,	/* the $batch answer without "responses" */
+	BODY_ITEM_MISSING,	/* its first response left out */
+	BODY_ITEM_UNKNOWN_ID,	/* its first response's id changed */
+	BODY_ITEM_NO_ID,	/* its first response without "id" */
+	BODY_ITEM_NO_STATUS,	/* its first response without "status" */
+	BODY_N
 };
 
 struct fault {
 	char *method;		/* NULL matches any method */
 	char *path;		/* the regex source, for GET /_fake/faults */
 	regex_t re;
+	char *query;		/* NULL, or a regex over the raw query */
+	regex_t query_re;
 	int status;
 	enum retry_kind retry;
 	long retry_after;
@@ -368,10 +385,10 @@ void	 reqlog_clear(struct server *s);
  * a reason in err (no rule is added then). */
 int	 faults_add(struct server *s, const cJSON *rules, char *err,
 	    size_t errlen);
-/* If a queued rule matches rq, consumes one of its times, fills rs and
+/* If a queued rule matches rq, consumes one of its times, fills rs (for
+ * the kinds that spoil an answer, after route_request answered) and
  * returns true. */
-bool	 faults_apply(struct server *s, const struct req *rq,
-	    struct resp *rs);
+bool	 faults_apply(struct server *s, struct req *rq, struct resp *rs);
 cJSON	*faults_list(const struct server *s);
 void	 faults_clear(struct server *s);
 

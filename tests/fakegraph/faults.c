@@ -16,6 +16,10 @@ fault_free(struct fault *f)
 	free(f->method);
 	free(f->path);
 	regfree(&f->re);
+	if (f->query != NULL) {
+		free(f->query);
+		regfree(&f->query_re);
+	}
 }
 
 static int
@@ -39,23 +43,51 @@ parse_retry(const cJSON *v, struct fault *f, char *err, size_t errlen)
 	return 0;
 }
 
+/* The body_kind names, in enum body_kind order; "routed" kinds let the
+ * route answer first and then spoil its answer. */
+static const struct {
+	const char *name;
+	bool routed;
+} kinds[BODY_N] = {
+	[BODY_GRAPH] = {"graph", false},
+	[BODY_INTUNE_NESTED] = {"intune_nested", false},
+	[BODY_EMPTY] = {"empty", false},
+	[BODY_HTML] = {"html", false},
+	[BODY_TEXT_TYPE] = {"text_type", true},
+	[BODY_TRUNCATED] = {"truncated", true},
+	[BODY_NO_VALUE] = {"no_value", true},
+	[BODY_VALUE_NOT_ARRAY] = {"value_not_array", true},
+	[BODY_NEXT_LINK_NOT_STRING] = {"next_link_not_string", true},
+	[BODY_NO_RESPONSES] = {"no_responses", true},
+	[BODY_ITEM_MISSING] = {"item_missing", true},
+	[BODY_ITEM_UNKNOWN_ID] = {"item_unknown_id", true},
+	[BODY_ITEM_NO_ID] = {"item_no_id", true},
+	[BODY_ITEM_NO_STATUS] = {"item_no_status", true},
+};
+
 static int
 parse_body_kind(const cJSON *v, struct fault *f, char *err, size_t errlen)
 {
 	const char *k = cJSON_IsString(v) ? v->valuestring : NULL;
+	struct buf names = {0};
+	int i;
 
-	if (v == NULL || str_ieq(k, "graph"))
+	if (v == NULL) {
 		f->body = BODY_GRAPH;
-	else if (str_ieq(k, "intune_nested"))
-		f->body = BODY_INTUNE_NESTED;
-	else if (str_ieq(k, "empty"))
-		f->body = BODY_EMPTY;
-	else {
-		snprintf(err, errlen, "body_kind must be graph, "
-		    "intune_nested or empty");
-		return -1;
+		return 0;
 	}
-	return 0;
+	for (i = 0; i < BODY_N; i++) {
+		if (str_ieq(k, kinds[i].name)) {
+			f->body = (enum body_kind)i;
+			return 0;
+		}
+	}
+	for (i = 0; i < BODY_N; i++)
+		buf_addf(&names, "%s%s", i == 0 ? "" : i == BODY_N - 1 ?
+		    " or " : ", ", kinds[i].name);
+	snprintf(err, errlen, "body_kind must be %s", names.p);
+	free(names.p);
+	return -1;
 }
 
 static int
@@ -82,20 +114,36 @@ parse_numbers(const cJSON *r, struct fault *f, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+compile(regex_t *re, const char *src, const char *what, char *err,
+    size_t errlen)
+{
+	char rerr[128];
+	int rc;
+
+	if ((rc = regcomp(re, src, REG_EXTENDED | REG_NOSUB)) != 0) {
+		regerror(rc, re, rerr, sizeof(rerr));
+		snprintf(err, errlen, "%s regex: %s", what, rerr);
+		return -1;
+	}
+	return 0;
+}
+
 /* Parses one rule into f; on failure nothing in f needs freeing. */
 static int
 parse_rule(const cJSON *r, struct fault *f, char *err, size_t errlen)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "method");
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "path");
-	char rerr[128];
-	int rc;
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(r, "query");
 
 	memset(f, 0, sizeof(*f));
 	if (!cJSON_IsObject(r) || !cJSON_IsString(p) ||
-	    (m != NULL && !cJSON_IsString(m))) {
+	    (m != NULL && !cJSON_IsString(m)) ||
+	    (q != NULL && !cJSON_IsString(q))) {
 		snprintf(err, errlen, "a rule is an object with a string "
-		    "\"path\" (regex) and an optional string \"method\"");
+		    "\"path\" (regex), an optional string \"query\" (regex) "
+		    "and an optional string \"method\"");
 		return -1;
 	}
 	if (parse_numbers(r, f, err, errlen) != 0 ||
@@ -104,13 +152,15 @@ parse_rule(const cJSON *r, struct fault *f, char *err, size_t errlen)
 	    parse_body_kind(cJSON_GetObjectItemCaseSensitive(r, "body_kind"),
 	    f, err, errlen) != 0)
 		return -1;
-	if ((rc = regcomp(&f->re, p->valuestring, REG_EXTENDED |
-	    REG_NOSUB)) != 0) {
-		regerror(rc, &f->re, rerr, sizeof(rerr));
-		snprintf(err, errlen, "path regex: %s", rerr);
+	if (compile(&f->re, p->valuestring, "path", err, errlen) != 0)
+		return -1;
+	if (q != NULL && compile(&f->query_re, q->valuestring, "query", err,
+	    errlen) != 0) {
+		regfree(&f->re);
 		return -1;
 	}
 	f->path = xstrdup(p->valuestring);
+	f->query = q != NULL ? xstrdup(q->valuestring) : NULL;
 	f->method = m != NULL ? xstrdup(m->valuestring) : NULL;
 	return 0;
 }
@@ -147,20 +197,108 @@ out_free:
 	return rc;
 }
 
+/* A captive portal or proxy page: what a 200 that is not Graph's looks
+ * like. */
+#define HTML_PAGE	"<!DOCTYPE html><html><head><title>Sign in</title>" \
+	"</head><body><p>This network requires you to sign in.</p></body>" \
+	"</html>"
+
+/* Re-sends doc (consumed) as the answer, with the answer's content type. */
 static void
-fault_respond(const struct server *s, const struct fault *f,
-    const struct req *rq, struct resp *rs)
+answer_replace(struct resp *rs, cJSON *doc)
+{
+	const char *ct = kv_get(&rs->headers, "Content-Type");
+	char *type = xstrdup(ct != NULL ? ct : ODATA_JSON);
+
+	resp_json_ct(rs, rs->status, doc, type);
+	free(type);
+}
+
+/* Spoils the route's answer as kind says; an answer that is not the JSON
+ * the kind expects is left as it is. */
+static void
+answer_spoil(struct resp *rs, enum body_kind kind)
+{
+	cJSON *doc, *list, *first;
+
+	if (kind == BODY_TEXT_TYPE) {
+		resp_header(rs, "Content-Type", "text/plain");
+		return;
+	}
+	if (kind == BODY_TRUNCATED) {
+		rs->body_len /= 2;
+		if (rs->body != NULL)
+			rs->body[rs->body_len] = '\0';
+		return;
+	}
+	doc = rs->body_len > 0 ? cJSON_ParseWithLength(rs->body, rs->body_len) :
+	    NULL;
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		return;
+	}
+	list = cJSON_GetObjectItemCaseSensitive(doc, "responses");
+	first = cJSON_GetArrayItem(list, 0);
+	switch (kind) {
+	case BODY_NO_VALUE:
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "value");
+		break;
+	case BODY_VALUE_NOT_ARRAY:
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "value");
+		cJSON_AddObjectToObject(doc, "value");
+		break;
+	case BODY_NEXT_LINK_NOT_STRING:
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "@odata.nextLink");
+		cJSON_AddNumberToObject(doc, "@odata.nextLink", 42);
+		break;
+	case BODY_NO_RESPONSES:
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "responses");
+		break;
+	case BODY_ITEM_MISSING:
+		if (first != NULL)
+			cJSON_DeleteItemFromArray(list, 0);
+		break;
+	case BODY_ITEM_UNKNOWN_ID:
+		if (first != NULL) {
+			cJSON_DeleteItemFromObjectCaseSensitive(first, "id");
+			cJSON_AddStringToObject(first, "id",
+			    "fakegraph-unknown-id");
+		}
+		break;
+	case BODY_ITEM_NO_ID:
+		cJSON_DeleteItemFromObjectCaseSensitive(first, "id");
+		break;
+	case BODY_ITEM_NO_STATUS:
+		cJSON_DeleteItemFromObjectCaseSensitive(first, "status");
+		break;
+	default:
+		break;
+	}
+	answer_replace(rs, doc);
+}
+
+static void
+fault_respond(struct server *s, const struct fault *f, struct req *rq,
+    struct resp *rs)
 {
 	char date[40];
 
-	if (f->body == BODY_EMPTY)
+	if (kinds[f->body].routed) {
+		route_request(s, rq, rs);
+		answer_spoil(rs, f->body);
+		rs->status = f->status;
+	} else if (f->body == BODY_HTML) {
+		resp_raw(rs, f->status, xstrdup(HTML_PAGE),
+		    "text/html; charset=utf-8");
+	} else if (f->body == BODY_EMPTY) {
 		resp_empty(rs, f->status);
-	else if (f->body == BODY_INTUNE_NESTED)
+	} else if (f->body == BODY_INTUNE_NESTED) {
 		err_intune(rs, s, rq, f->status, err_status_code(f->status),
 		    err_status_message(f->status));
-	else
+	} else {
 		err_graph(rs, rq, f->status, err_status_code(f->status),
 		    err_status_message(f->status));
+	}
 	/* A 401 looks like Graph's, so clients renew their token. */
 	if (f->status == 401)
 		auth_challenge(rs);
@@ -178,9 +316,9 @@ fault_respond(const struct server *s, const struct fault *f,
 }
 
 bool
-faults_apply(struct server *s, const struct req *rq, struct resp *rs)
+faults_apply(struct server *s, struct req *rq, struct resp *rs)
 {
-	struct fault *f;
+	struct fault *f, rule;
 	size_t i;
 
 	for (i = 0; i < s->nfaults; i++) {
@@ -189,12 +327,20 @@ faults_apply(struct server *s, const struct req *rq, struct resp *rs)
 			continue;
 		if (regexec(&f->re, rq->path, 0, NULL, 0) != 0)
 			continue;
-		fault_respond(s, f, rq, rs);
+		if (f->query != NULL && regexec(&f->query_re, rq->query, 0,
+		    NULL, 0) != 0)
+			continue;
+		/* Used up before answering: a routed $batch runs its items
+		 * through faults_apply again, which may change the queue.
+		 * The copy's strings and regex may be freed by then; only
+		 * its numbers and kind are used. */
+		rule = *f;
 		if (--f->times == 0) {
 			fault_free(f);
 			memmove(f, f + 1, (s->nfaults - i - 1) * sizeof(*f));
 			s->nfaults--;
 		}
+		fault_respond(s, &rule, rq, rs);
 		return true;
 	}
 	return false;
@@ -203,8 +349,6 @@ faults_apply(struct server *s, const struct req *rq, struct resp *rs)
 cJSON *
 faults_list(const struct server *s)
 {
-	static const char *const kinds[] = {"graph", "intune_nested",
-	    "empty"};
 	cJSON *arr = cJSON_CreateArray(), *r;
 	const struct fault *f;
 	size_t i;
@@ -215,6 +359,8 @@ faults_list(const struct server *s)
 		if (f->method != NULL)
 			cJSON_AddStringToObject(r, "method", f->method);
 		cJSON_AddStringToObject(r, "path", f->path);
+		if (f->query != NULL)
+			cJSON_AddStringToObject(r, "query", f->query);
 		cJSON_AddNumberToObject(r, "status", f->status);
 		if (f->retry == RETRY_SECONDS)
 			cJSON_AddNumberToObject(r, "retry_after",
@@ -222,7 +368,7 @@ faults_list(const struct server *s)
 		else if (f->retry == RETRY_HTTP_DATE)
 			cJSON_AddStringToObject(r, "retry_after", "http-date");
 		cJSON_AddNumberToObject(r, "times", (double)f->times);
-		cJSON_AddStringToObject(r, "body_kind", kinds[f->body]);
+		cJSON_AddStringToObject(r, "body_kind", kinds[f->body].name);
 		cJSON_AddItemToArray(arr, r);
 	}
 	return arr;

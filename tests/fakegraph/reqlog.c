@@ -206,6 +206,7 @@ reqlog_add(struct server *s, const struct req *rq, const struct resp *rs)
 	log_headers(e, rq);
 	log_body(e, rq);
 	cJSON_AddNumberToObject(e, "status", rs->status);
+	cJSON_AddStringToObject(e, "request_id", rq->request_id);
 	if (rs->fault)
 		cJSON_AddTrueToObject(e, "fault");
 	if (rq->batch_id != NULL)

@@ -15,7 +15,11 @@
  *     acts as the initiator: one GET with the run's delegated token.
  * test-graph-batch {"version": "v1.0", "requests": [...]}
  *     one $batch through graph_batch; one item per answer, succeeded on
- *     2xx.  Result {"statuses": [...]} in request order.
+ *     2xx.  Result {"statuses": [...]} in request order.  A failed
+ *     batch fails the run (and an item "batch") with the host's message;
+ *     an answer the host marked with an "error" (no usable answer came
+ *     for it) fails its item with that message and the run with the
+ *     first one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -143,7 +147,8 @@ batch_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 	struct oprun_graph_response resp = { .size = sizeof(resp) };
 	cJSON *p = cJSON_Parse(run->payload), *answers, *result, *statuses;
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, "version");
-	const cJSON *a;
+	const cJSON *a, *first_error = NULL;
+	enum oprun_outcome outcome = OPRUN_OK;
 	char *reqs = cJSON_PrintUnformatted(
 	    cJSON_GetObjectItemCaseSensitive(p, "requests"));
 	int rc = host->graph_batch(ctx, cJSON_IsString(v) ? v->valuestring :
@@ -153,6 +158,7 @@ batch_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 	cJSON_free(reqs);
 	cJSON_Delete(p);
 	if (rc != 0) {
+		host->item_done(ctx, "batch", OPRUN_ITEM_FAILED, resp.error);
 		host->set_reason(ctx, resp.error);
 		return OPRUN_FAILED;
 	}
@@ -162,22 +168,29 @@ batch_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 	cJSON_ArrayForEach(a, answers) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(a, "status");
+		const cJSON *error = cJSON_GetObjectItemCaseSensitive(a, "error");
 		int status = cJSON_IsNumber(st) ? (int)st->valuedouble : 0;
-
 		char msg[64];
 
 		snprintf(msg, sizeof(msg), "batch item answered HTTP %d", status);
 		cJSON_AddItemToArray(statuses, cJSON_CreateNumber(status));
+		if (cJSON_IsString(error) && first_error == NULL)
+			first_error = error;
 		host->item_done(ctx, cJSON_IsString(id) ? id->valuestring : "?",
-		    status >= 200 && status <= 299 ? OPRUN_ITEM_SUCCEEDED :
-		    OPRUN_ITEM_FAILED, msg);
+		    status >= 200 && status <= 299 && !cJSON_IsString(error) ?
+		    OPRUN_ITEM_SUCCEEDED : OPRUN_ITEM_FAILED,
+		    cJSON_IsString(error) ? error->valuestring : msg);
 	}
 	text = cJSON_PrintUnformatted(result);
 	host->set_result(ctx, text);
+	if (first_error != NULL) {
+		host->set_reason(ctx, first_error->valuestring);
+		outcome = OPRUN_FAILED;
+	}
 	cJSON_free(text);
 	cJSON_Delete(result);
 	cJSON_Delete(answers);
-	return OPRUN_OK;
+	return outcome;
 }
 
 static enum oprun_outcome
