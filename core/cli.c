@@ -409,7 +409,10 @@ wait_for(struct runtime *rt, uint64_t id, int64_t timeout_ms, int json)
 			run_free(&r);
 			return rc;
 		}
+		/* After a second, so a runner that is starting is not
+		 * taken for none. */
 		if (r.state == RUN_QUEUED && !told &&
+		    monotonic_ms() - start >= 1000 &&
 		    !store_runner_active(rt->st)) {
 			told = 1;
 			fprintf(stderr, "oprun wait: run %llu is queued and no "
