@@ -10,6 +10,11 @@
  *        Microsoft Graph client (struct oprun_graph_response), and
  *        has_delegated_token / graph_request_user for operations flagged
  *        OPRUN_OP_NEEDS_DELEGATED_TOKEN.
+ *   1.2  Host table: run documents (doc_put, doc_get, doc_list), the
+ *        directory cache (directory_begin/put/commit, directory_find_by_name,
+ *        directory_get, directory_synced_at; written only by operations
+ *        flagged OPRUN_OP_DIRECTORY_WRITER), sealed values (seal, unseal)
+ *        and last_error, the reason the last of these calls failed.
  *
  * Compatibility rules
  *   - Every struct that crosses the ABI starts with its size as compiled.
@@ -18,9 +23,9 @@
  *     not newer than its own, and copies min(size) bytes of each struct into
  *     a zeroed one, so members a plugin does not know read as zero/NULL.
  *   - A plugin tests host members newer than 1.0 with OPRUN_HOST_HAS().
- *     The Graph client arrived that way in 1.1, and the directory cache
- *     will in a later minor version; plugins built against 1.0 keep
- *     working unchanged.
+ *     The Graph client arrived that way in 1.1, run documents, the
+ *     directory cache and sealed values in 1.2; plugins built against 1.0
+ *     or 1.1 keep working unchanged.
  *
  * Rules for plugins
  *   - Export exactly one symbol, oprun_plugin_describe (use OPRUN_EXPORT);
@@ -46,7 +51,7 @@ extern "C" {
 #endif
 
 #define OPRUN_ABI_MAJOR 1
-#define OPRUN_ABI_MINOR 1
+#define OPRUN_ABI_MINOR 2
 
 #define OPRUN_EXPORT __attribute__((visibility("default")))
 
@@ -63,6 +68,9 @@ enum oprun_outcome {
 #define OPRUN_OP_IDEMPOTENT 0x1u /* safe to run again after a crash */
 #define OPRUN_OP_NEEDS_DELEGATED_TOKEN 0x2u /* acts as the initiator */
 #define OPRUN_OP_CANCELLABLE 0x4u /* run() polls cancel_requested() */
+/* ABI 1.2: may write the directory cache of its run's tenant (one
+ * plugin per host may declare it; every other plugin only reads). */
+#define OPRUN_OP_DIRECTORY_WRITER 0x8u
 
 enum oprun_log_level {
 	OPRUN_LOG_DEBUG = 0,
@@ -76,6 +84,9 @@ enum oprun_item_status {
 	OPRUN_ITEM_FAILED = 1,
 	OPRUN_ITEM_SKIPPED = 2,
 };
+
+/* Every string seal() makes starts with this (ABI 1.2). */
+#define OPRUN_SEALED_PREFIX "oprun-sealed:v1:"
 
 /* Opaque per-call context; pass it back to every host function. */
 struct oprun_ctx;
@@ -192,8 +203,90 @@ struct oprun_host {
 				  const char *body,
 				  struct oprun_graph_response *resp);
 
-	/* Later minor versions append members here (the directory cache).
-	 * Test them with OPRUN_HOST_HAS before use. */
+	/* ABI 1.2 members follow.  Each returns 0 on success and -1 on
+	 * failure, with the one-line reason in last_error(); strings the host
+	 * hands out stay valid until the next call of the same member with
+	 * this ctx, or the end of the callback.  Test them with
+	 * OPRUN_HOST_HAS before use. */
+
+	/* Stores document NAME of this run (only during run): name is a
+	 * relative path of [A-Za-z0-9._-] segments joined by '/', at most
+	 * 512 bytes (e.g. "deviceConfigurations/<id>.json"); json is JSON
+	 * text of at most 16 MiB, validated.  A later put of the same name
+	 * replaces it.  Writes are batched with the run's progress, so a
+	 * document is durable at the next progress save or the run's end;
+	 * a retried attempt starts with the earlier attempt's documents
+	 * removed. */
+	int (*doc_put)(struct oprun_ctx *ctx, const char *name,
+		       const char *json);
+
+	/* Reads document NAME of run RUN_ID (any run, e.g. a backup being
+	 * restored) into *json.  Returns 0, 1 if there is no such document
+	 * (or run), -1 on error. */
+	int (*doc_get)(struct oprun_ctx *ctx, uint64_t run_id,
+		       const char *name, const char **json);
+
+	/* Calls each(arg, name, json) for every document of run RUN_ID whose
+	 * name starts with prefix ("" = all), in name order, one document
+	 * in memory at a time; each returning non-zero stops the walk and
+	 * is returned.  0 after the last, -1 on error. */
+	int (*doc_list)(struct oprun_ctx *ctx, uint64_t run_id,
+			const char *prefix,
+			int (*each)(void *arg, const char *name,
+				    const char *json),
+			void *arg);
+
+	/* The directory cache of the run's tenant, per kind ("groups",
+	 * "assignmentFilters" or "roleScopeTags").  begin starts a new
+	 * snapshot of KIND, put adds one object to it (id, display name, the
+	 * object as JSON), commit replaces the tenant's snapshot of KIND with
+	 * it in one step.  Until commit readers see the previous snapshot,
+	 * and a run that ends without commit leaves it whole.  Only during
+	 * run, only for OPRUN_OP_DIRECTORY_WRITER operations. */
+	int (*directory_begin)(struct oprun_ctx *ctx, const char *kind);
+	int (*directory_put)(struct oprun_ctx *ctx, const char *kind,
+			     const char *id, const char *display_name,
+			     const char *json);
+	int (*directory_commit)(struct oprun_ctx *ctx, const char *kind);
+
+	/* Calls each(arg, id, display_name, json) for every cached object
+	 * of TENANT's KIND whose display name equals NAME ignoring ASCII
+	 * case: all of them, so the caller sees an ambiguity.  Returns the
+	 * number of hits (0: none), -1 on error. */
+	int (*directory_find_by_name)(struct oprun_ctx *ctx, const char *tenant,
+				      const char *kind, const char *name,
+				      int (*each)(void *arg, const char *id,
+						  const char *display_name,
+						  const char *json),
+				      void *arg);
+
+	/* The cached object ID of TENANT's KIND: 0 with *display_name and
+	 * *json set, 1 if the cache does not hold it, -1 on error. */
+	int (*directory_get)(struct oprun_ctx *ctx, const char *tenant,
+			     const char *kind, const char *id,
+			     const char **display_name, const char **json);
+
+	/* When TENANT's KIND was last committed, in ms since the epoch; 0 if
+	 * it never was, -1 on error. */
+	int64_t (*directory_synced_at)(struct oprun_ctx *ctx,
+				       const char *tenant, const char *kind);
+
+	/* Seals plaintext into an opaque "oprun-sealed:v1:..." string
+	 * (AES-256-GCM, key from [store] secrets_key_file, which the plugin
+	 * never sees).  Store the sealed string, never the plaintext. */
+	int (*seal)(struct oprun_ctx *ctx, const char *plaintext,
+		    const char **sealed);
+	/* Opens a string made by seal (only during run).  The host wipes
+	 * *plaintext at the next call or the end of the callback; do not
+	 * copy it anywhere that outlives the call that writes it. */
+	int (*unseal)(struct oprun_ctx *ctx, const char *sealed,
+		      const char **plaintext);
+
+	/* Why the last ABI 1.2 call with this ctx failed, one line ("" if
+	 * none failed). */
+	const char *(*last_error)(struct oprun_ctx *ctx);
+
+	/* Later minor versions append members here. */
 };
 
 /* True when the host table carries MEMBER and it is set. */
