@@ -30,6 +30,7 @@ ABI_MINOR := $(shell sed -n 's/^.define OPRUN_ABI_MINOR \([0-9]*\)$$/\1/p' \
 	include/oprun/plugin.h)
 
 CORE_SRC = core/util.c core/text.c core/log.c core/run.c core/identity.c \
+	   core/store_docs.c core/store_dir.c core/seal.c core/hostapi_store.c \
 	   core/config.c core/store.c core/loader.c core/hostapi.c \
 	   core/runtime.c core/submit.c core/worker.c core/render.c \
 	   core/wake.c core/graph.c core/handoff.c core/watchdog.c \

@@ -1178,10 +1178,11 @@ cmd_worker(struct args *a, int argc, char **argv, int i)
 static int
 cmd_prune(struct args *a, int argc, char **argv, int i)
 {
-	struct opt opts[] = { { "older-than", 1, NULL }, { NULL, 0, NULL } };
+	struct opt opts[] = { { "older-than", 1, NULL },
+		{ "with-documents", 0, NULL }, { NULL, 0, NULL } };
 	const char *days_text;
 	struct runtime rt;
-	uint64_t days, runs, notes;
+	uint64_t days, runs, notes, kept;
 	char err[1024];
 	int rc;
 
@@ -1200,14 +1201,19 @@ cmd_prune(struct args *a, int argc, char **argv, int i)
 		    "days from 0 to 36500", days_text);
 	if ((rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
 		return rc;
-	if (store_prune(rt.st, now_ms() - (int64_t)days * 86400000, &runs,
-	    &notes, err, sizeof(err)) != 0) {
+	if (store_prune(rt.st, now_ms() - (int64_t)days * 86400000,
+	    opt_get(opts, "with-documents") != NULL, &runs, &notes, &kept,
+	    err, sizeof(err)) != 0) {
 		complain(a->cmd, "%s", err);
 		rc = EXIT_RUNTIME;
 	} else {
 		printf("pruned %llu terminal runs and %llu notifications older "
 		    "than %llu days\n", (unsigned long long)runs,
 		    (unsigned long long)notes, (unsigned long long)days);
+		if (kept > 0)
+			printf("kept %llu runs that hold documents (backups, "
+			    "previews); add --with-documents to prune them "
+			    "too\n", (unsigned long long)kept);
 	}
 	runtime_close(&rt);
 	return rc;

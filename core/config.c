@@ -33,7 +33,7 @@ static const char *const fixed_sections[4] = { "store", "runner", "log",
 /* Keys of the fixed sections; a bit each in parse_state.seen. */
 enum key_id {
 	K_STORE_PATH, K_DURABILITY, K_PLUGIN_DIR, K_LOG_LEVEL, K_GRAPH_BASE,
-	K_LOGIN_BASE, K_NUMERIC
+	K_LOGIN_BASE, K_SECRETS_KEY, K_NUMERIC
 };
 
 static const struct {
@@ -45,6 +45,7 @@ static const struct {
 	[K_LOG_LEVEL] = { "log", "level" },
 	[K_GRAPH_BASE] = { "graph", "base_url" },
 	[K_LOGIN_BASE] = { "graph", "login_url" },
+	[K_SECRETS_KEY] = { "store", "secrets_key_file" },
 };
 
 /* Whole-number keys: section, key, range, and the field they set. */
@@ -272,6 +273,16 @@ set_simple(struct parse_state *ps, enum key_id id, const char *value)
 		else
 			bad(ps, "durability = %s: expected full or relaxed",
 			    value);
+		break;
+	case K_SECRETS_KEY:
+		if (value[0] == '\0') {
+			bad(ps, "secrets_key_file is empty; set it to a key "
+			    "file made by `oprun keygen FILE` (relative to "
+			    "this file)");
+			break;
+		}
+		free(cfg->secrets_key_file);
+		cfg->secrets_key_file = resolve_path(ps, value);
 		break;
 	case K_PLUGIN_DIR:
 		if (value[0] == '\0') {
@@ -648,6 +659,7 @@ config_free(struct config *cfg)
 {
 	free(cfg->file);
 	free(cfg->store_path);
+	free(cfg->secrets_key_file);
 	free(cfg->plugin_dir);
 	free(cfg->graph_base_url);
 	free(cfg->login_url);

@@ -31,6 +31,7 @@ struct config_section {
 struct config {
 	char *file;		/* as given */
 	char *store_path;
+	char *secrets_key_file;		/* NULL: values cannot be sealed */
 	uint64_t map_size_mb;
 	int durable;
 	char *plugin_dir;

@@ -34,15 +34,15 @@ host_log(struct oprun_ctx *ctx, enum oprun_log_level level, const char *fmt,
 	    "plugin %s: %s", ctx->plugin->desc.name, msg);
 }
 
-void
-hostapi_flush(struct oprun_ctx *ctx)
+int
+hostapi_flush(struct oprun_ctx *ctx, char *err, size_t errlen)
 {
-	char err[512];
 	int cancel = 0, rc;
 
 	if (ctx->run == NULL || ctx->st == NULL || ctx->lost)
-		return;
-	rc = store_progress(ctx->st, ctx->run, &cancel, err, sizeof(err));
+		return ctx->lost ? 1 : 0;
+	rc = store_progress(ctx->st, ctx->run, &ctx->writes, &cancel, err,
+	    errlen);
 	if (rc < 0) {
 		/* Once per run: the counts stay in memory and are saved by a
 		 * later flush or with the run's end. */
@@ -51,23 +51,43 @@ hostapi_flush(struct oprun_ctx *ctx)
 			    ctx->run->tenant, "cannot save progress yet (kept "
 			    "in memory): %s", err);
 		ctx->progress_warned = 1;
-		return;
+		return -1;
 	}
 	if (rc == 1) {
 		/* Someone else resolved the run: stop the plugin. */
 		ctx->lost = 1;
 		cancel = 1;
 	}
+	store_writes_clear(&ctx->writes);
 	ctx->cancel_requested |= cancel;
 	ctx->dirty = 0;
 	ctx->last_flush_ms = monotonic_ms();
+	return rc;
+}
+
+int
+hostapi_save(struct oprun_ctx *ctx, char *err, size_t errlen)
+{
+	int rc;
+
+	while ((rc = hostapi_flush(ctx, err, errlen)) < 0) {
+		if (!store_is_full(ctx->st) || ctx->wait_for_room == NULL)
+			return -1;
+		ctx->wait_for_room(ctx->wait_arg, err);
+	}
+	if (rc == 1)
+		return errf(err, errlen, "the run was resolved elsewhere "
+		    "while it ran");
+	return 0;
 }
 
 static void
 maybe_flush(struct oprun_ctx *ctx)
 {
+	char err[512];
+
 	if (monotonic_ms() - ctx->last_flush_ms >= HOSTAPI_FLUSH_MS)
-		hostapi_flush(ctx);
+		hostapi_flush(ctx, err, sizeof(err));
 }
 
 static void
@@ -412,6 +432,7 @@ hostapi_ctx_done(struct oprun_ctx *ctx)
 		free(ctx->last);
 		ctx->last = NULL;
 	}
+	hostapi_store_done(ctx);
 }
 
 const struct oprun_host hostapi_table = {
@@ -433,6 +454,18 @@ const struct oprun_host hostapi_table = {
 	.graph_batch = host_graph_batch,
 	.has_delegated_token = host_has_delegated_token,
 	.graph_request_user = host_graph_request_user,
+	.doc_put = hostapi_doc_put,
+	.doc_get = hostapi_doc_get,
+	.doc_list = hostapi_doc_list,
+	.directory_begin = hostapi_directory_begin,
+	.directory_put = hostapi_directory_put,
+	.directory_commit = hostapi_directory_commit,
+	.directory_find_by_name = hostapi_directory_find_by_name,
+	.directory_get = hostapi_directory_get,
+	.directory_synced_at = hostapi_directory_synced_at,
+	.seal = hostapi_seal,
+	.unseal = hostapi_unseal,
+	.last_error = hostapi_last_error,
 };
 
 int

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,24 +32,12 @@
 
 #include <lmdb.h>
 
+#include "store_internal.h"
 #include "util.h"
 
 #define RUN_RECORD_VERSION	1
 #define NOTIF_RECORD_VERSION	1
 #define NO_STRING		0xFFFFFFFFu
-#define KEY_MAX			511	/* LMDB's default maximum key size */
-
-struct store {
-	MDB_env *env;
-	MDB_dbi meta, runs, queue, active, index, notif, kv;
-	char path[4096];
-	char config_file[1024];
-	uint64_t map_size_mb;
-	int full;		/* the last write failed: map or disk full */
-	int lock_fd;		/* data.mdb, flocked by the sole runner, or -1 */
-	int up_fd;		/* lock.mdb, flocked shared by a runner, or -1 */
-	_Atomic int64_t *write_since_ms; /* see store_watch_writes */
-};
 
 struct run_list {
 	struct run *v;
@@ -356,19 +345,63 @@ store_watch_writes(struct store *st, _Atomic int64_t *since_ms)
 	st->write_since_ms = since_ms;
 }
 
+/* The helpers above, for the other files of the store module. */
+int
+store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn, char *err,
+    size_t errlen)
+{
+	return txn_begin(st, flags, txn, err, errlen);
+}
+
+void
+store_txn_abort(struct store *st, MDB_txn *txn)
+{
+	txn_abort(st, txn);
+}
+
+int
+store_txn_commit(struct store *st, MDB_txn *txn, char *err, size_t errlen)
+{
+	return txn_commit(st, txn, err, errlen);
+}
+
+int
+store_lmdb_err(struct store *st, int rc, const char *what, char *err,
+    size_t errlen)
+{
+	return lmdb_err(st, rc, what, err, errlen);
+}
+
+void
+store_id_key(uint64_t id, unsigned char out[8])
+{
+	id_key(id, out);
+}
+
+uint64_t
+store_key_id(const unsigned char *p)
+{
+	return key_id(p);
+}
+
 /* ---- open -------------------------------------------------------- */
 
 static const struct {
 	const char *name;
 	size_t off;
+	unsigned flags;
 } db_names[] = {
-	{ "meta", offsetof(struct store, meta) },
-	{ "runs", offsetof(struct store, runs) },
-	{ "queue", offsetof(struct store, queue) },
-	{ "active", offsetof(struct store, active) },
-	{ "index", offsetof(struct store, index) },
-	{ "notif", offsetof(struct store, notif) },
-	{ "kv", offsetof(struct store, kv) },
+	{ "meta", offsetof(struct store, meta), 0 },
+	{ "runs", offsetof(struct store, runs), 0 },
+	{ "queue", offsetof(struct store, queue), 0 },
+	{ "active", offsetof(struct store, active), 0 },
+	{ "index", offsetof(struct store, index), 0 },
+	{ "notif", offsetof(struct store, notif), 0 },
+	{ "kv", offsetof(struct store, kv), 0 },
+	{ "docs", offsetof(struct store, docs), 0 },
+	{ "dir", offsetof(struct store, dir), 0 },
+	{ "dirname", offsetof(struct store, dirname), MDB_DUPSORT },
+	{ "dirmeta", offsetof(struct store, dirmeta), 0 },
 };
 
 #define NDBS (sizeof(db_names) / sizeof(db_names[0]))
@@ -381,7 +414,7 @@ open_dbs(struct store *st, MDB_txn *txn, int create)
 	for (size_t i = 0; i < NDBS; i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)st + db_names[i].off);
 		int rc = mdb_dbi_open(txn, db_names[i].name,
-		    create ? MDB_CREATE : 0, dbi);
+		    (create ? MDB_CREATE : 0) | db_names[i].flags, dbi);
 
 		if (rc != 0)
 			return rc;
@@ -447,11 +480,13 @@ create_schema(struct store *st, char *err, size_t errlen)
 		txn_abort(st, txn);
 		return -1;
 	}
-	if (schema == 0) {
+	/* Schema 2 only added databases (documents, the directory cache),
+	 * made above; a store of schema 1 needs nothing else. */
+	if (schema < STORE_SCHEMA_VERSION) {
 		rc = meta_put_u64(st, txn, "schema", STORE_SCHEMA_VERSION);
-		if (rc == 0)
+		if (rc == 0 && schema == 0)
 			rc = meta_put_u64(st, txn, "next_id", 1);
-		if (rc == 0)
+		if (rc == 0 && schema == 0)
 			rc = meta_put_u64(st, txn, "next_notif", 1);
 		if (rc != 0) {
 			txn_abort(st, txn);
@@ -914,6 +949,13 @@ next_counter(struct store *st, MDB_txn *txn, const char *name, uint64_t *v)
 	return rc;
 }
 
+int
+store_next_counter(struct store *st, MDB_txn *txn, const char *name,
+    uint64_t *v)
+{
+	return next_counter(st, txn, name, v);
+}
+
 static void
 encode_notification(const struct notification *n, struct enc *e)
 {
@@ -1038,6 +1080,15 @@ transition(struct store *st, MDB_txn *txn, struct run *r, enum run_state to,
 	r->state = to;
 	if (reason != NULL)
 		run_set_text(&r->reason, reason, RUN_MAX_MESSAGE);
+	/* A run that stops running drops the directory snapshots it did
+	 * not commit; one requeued for another attempt also drops its
+	 * documents, so the next attempt never mixes with this one. */
+	if (from == RUN_RUNNING)
+		rc = dir_drop_stages(st, txn, r->id);
+	if (rc == 0 && from == RUN_RUNNING && to == RUN_QUEUED)
+		rc = docs_delete_run(st, txn, r->id);
+	if (rc != 0)
+		return rc;
 	if (to == RUN_RUNNING) {
 		r->started_at = at;
 	} else if (to == RUN_QUEUED) {
@@ -1408,8 +1459,9 @@ load_claimed(struct store *st, MDB_txn *txn, const struct run *r,
 }
 
 int
-store_progress(struct store *st, const struct run *r, int *cancel_requested,
-    char *err, size_t errlen)
+store_progress(struct store *st, const struct run *r,
+    const struct store_writes *w, int *cancel_requested, char *err,
+    size_t errlen)
 {
 	MDB_txn *txn;
 	struct run cur;
@@ -1427,6 +1479,10 @@ store_progress(struct store *st, const struct run *r, int *cancel_requested,
 	copy_progress(&cur, r);
 	rc = put_run(st, txn, &cur);
 	run_free(&cur);
+	if (rc == 0 && w != NULL)
+		rc = docs_write(st, txn, r->id, w);
+	if (rc == 0 && w != NULL)
+		rc = dir_write(st, txn, r->id, w);
 	if (rc != 0) {
 		txn_abort(st, txn);
 		return lmdb_err(st, rc, "progress", err, errlen);
@@ -2076,8 +2132,39 @@ store_kv_delete(struct store *st, const char *plugin, const char *key,
 
 /* ---- prune ------------------------------------------------------- */
 
+struct prune_counts {
+	uint64_t runs, notifications, kept;
+	int with_documents;
+};
+
+/* Deletes terminal run r if it finished before cutoff: 1 if it did, 0
+ * if it is kept, else an LMDB code. */
 static int
-prune_runs(struct store *st, MDB_txn *txn, int64_t cutoff, uint64_t *count)
+prune_one(struct store *st, MDB_txn *txn, MDB_cursor *cur,
+    const struct run *r, int64_t cutoff, struct prune_counts *c)
+{
+	int rc, has;
+
+	if (!run_state_terminal(r->state) || r->finished_at >= cutoff)
+		return 0;
+	has = docs_run_has(st, txn, r->id);
+	if (has < 0)
+		return MDB_PANIC;
+	if (has && !c->with_documents) {
+		c->kept++;
+		return 0;
+	}
+	rc = has ? docs_delete_run(st, txn, r->id) : 0;
+	if (rc == 0)
+		rc = index_all(st, txn, r, 1);
+	if (rc == 0)
+		rc = mdb_cursor_del(cur, 0);
+	return rc == 0 ? 1 : rc;
+}
+
+static int
+prune_runs(struct store *st, MDB_txn *txn, int64_t cutoff,
+    struct prune_counts *c)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -2091,14 +2178,12 @@ prune_runs(struct store *st, MDB_txn *txn, int64_t cutoff, uint64_t *count)
 
 		if (decode_run(&v, key_id(k.mv_data), &r) != 0)
 			continue;
-		if (run_state_terminal(r.state) && r.finished_at < cutoff) {
-			rc = index_all(st, txn, &r, 1);
-			if (rc == 0)
-				rc = mdb_cursor_del(cur, 0);
-			if (rc == 0)
-				(*count)++;
-		}
+		rc = prune_one(st, txn, cur, &r, cutoff, c);
 		run_free(&r);
+		if (rc == 1) {
+			c->runs++;
+			rc = 0;
+		}
 		if (rc != 0)
 			break;
 	}
@@ -2136,23 +2221,31 @@ prune_notifications(struct store *st, MDB_txn *txn, int64_t cutoff,
 }
 
 int
-store_prune(struct store *st, int64_t cutoff_ms, uint64_t *runs,
-    uint64_t *notifications, char *err, size_t errlen)
+store_prune(struct store *st, int64_t cutoff_ms, int with_documents,
+    uint64_t *runs, uint64_t *notifications, uint64_t *kept, char *err,
+    size_t errlen)
 {
+	struct prune_counts c = { .with_documents = with_documents };
 	MDB_txn *txn;
 	int rc;
 
-	*runs = *notifications = 0;
+	*runs = *notifications = *kept = 0;
 	if (txn_begin(st, 0, &txn, err, errlen) != 0)
 		return -1;
-	rc = prune_runs(st, txn, cutoff_ms, runs);
+	rc = prune_runs(st, txn, cutoff_ms, &c);
 	if (rc == 0)
-		rc = prune_notifications(st, txn, cutoff_ms, notifications);
+		rc = prune_notifications(st, txn, cutoff_ms, &c.notifications);
 	if (rc != 0) {
 		txn_abort(st, txn);
 		return lmdb_err(st, rc, "prune", err, errlen);
 	}
-	return txn_commit(st, txn, err, errlen);
+	rc = txn_commit(st, txn, err, errlen);
+	if (rc == 0) {
+		*runs = c.runs;
+		*notifications = c.notifications;
+		*kept = c.kept;
+	}
+	return rc;
 }
 
 /* ---- invariants -------------------------------------------------- */
@@ -2166,20 +2259,40 @@ struct checker {
 };
 
 static void
-problem(struct checker *c, const char *fmt, ...)
+vproblem(struct checker *c, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	c->problems++;
+	c->report(buf, c->arg);
+}
+
+static void problem(struct checker *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
 problem(struct checker *c, const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vproblem(c, fmt, ap);
 	va_end(ap);
-	c->problems++;
-	c->report(buf, c->arg);
+}
+
+/* problem() for the checks of the other store files. */
+static void checker_problem(void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+checker_problem(void *arg, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(arg, fmt, ap);
+	va_end(ap);
 }
 
 static int
@@ -2355,6 +2468,10 @@ store_check(struct store *st, store_report_fn report, void *arg, char *err,
 		rc = check_pointers(&c, st->active, "active identity");
 	if (rc == 0)
 		rc = check_index(&c);
+	if (rc == 0)
+		rc = docs_check(st, c.txn, checker_problem, &c);
+	if (rc == 0)
+		rc = dir_check(st, c.txn, checker_problem, &c);
 	mdb_txn_abort(c.txn);
 	if (rc != 0)
 		return lmdb_err(st, rc, "check", err, errlen);

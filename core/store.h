@@ -1,6 +1,7 @@
 /*
  * store - durable state of oprun: runs, the queue, the active-identity
- * index, notifications, plugin key/value storage and listing indexes.
+ * index, notifications, plugin key/value storage, listing indexes, run
+ * documents and the directory cache.
  *
  * The only module that knows LMDB.  Every operation is one transaction:
  * a run, its queue entry, its identity row, its index rows, its history
@@ -23,7 +24,7 @@
 
 /* Bump when a record layout or database changes meaning; a store written
  * by a newer schema is refused. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -118,11 +119,44 @@ int	store_claim_many(struct store *st, const struct store_claimant *who,
 	    store_refuse_fn refuse, void *arg, struct run *out, size_t max,
 	    size_t *n, char *err, size_t errlen);
 
-/* Saves r's counts and failures on the running run r->id and reports in
+/* What a running run writes besides its counts: documents and rows of
+ * a directory snapshot it is building, kept by the caller until they are
+ * saved with its progress.  Entries are owned by the batch. */
+struct store_doc {
+	char *name;
+	char *json;
+	size_t len;
+};
+
+struct store_dir_row {
+	char *tenant, *kind, *id, *display_name, *json;
+	uint64_t gen;		/* the snapshot it belongs to (store_dir_begin) */
+};
+
+struct store_writes {
+	struct store_doc *docs;
+	size_t ndocs, docs_cap;
+	struct store_dir_row *rows;
+	size_t nrows, rows_cap;
+	size_t bytes;		/* of names and JSON held */
+};
+
+/* Adds copies to w; -1 (w unchanged) if memory ran out. */
+int	store_writes_add_doc(struct store_writes *w, const char *name,
+	    const char *json, size_t len);
+int	store_writes_add_row(struct store_writes *w, const char *tenant,
+	    const char *kind, uint64_t gen, const char *id,
+	    const char *display_name, const char *json);
+/* Empties w (after a save), keeping nothing. */
+void	store_writes_clear(struct store_writes *w);
+
+/* Saves r's counts and failures on the running run r->id, with w's
+ * documents and snapshot rows (w may be NULL), and reports in
  * *cancel_requested whether someone asked to cancel it.  Returns 1 if the
- * run is no longer running (someone else resolved it). */
+ * run is no longer running (someone else resolved it; nothing written). */
 int	store_progress(struct store *st, const struct run *r,
-	    int *cancel_requested, char *err, size_t errlen);
+	    const struct store_writes *w, int *cancel_requested, char *err,
+	    size_t errlen);
 
 /* Moves run r->id from running to state `to` (terminal, or queued for a
  * retry) with r's counts, failures, result and reason.  Returns 1 if the
@@ -222,10 +256,74 @@ int	store_kv_put(struct store *st, const char *plugin, const char *key,
 int	store_kv_delete(struct store *st, const char *plugin, const char *key,
 	    char *err, size_t errlen);
 
+/* Documents of runs (a backup's objects, a preview's items).  A run's
+ * documents go when it is requeued for another attempt or pruned. */
+
+/* Reads document name of run_id into a malloc'd *json (NUL-terminated,
+ * *len bytes).  Returns 0, 1 if there is none. */
+int	store_doc_get(struct store *st, uint64_t run_id, const char *name,
+	    char **json, size_t *len, char *err, size_t errlen);
+
+/* Calls each() for the documents of run_id whose name starts with
+ * prefix and sorts after `after` ("" = from the first), in name order;
+ * the strings are valid during the call only.  No transaction is held
+ * while each() runs, so it may be slow.  each returning non-zero stops
+ * the walk and is returned; 0 after the last, -1 on error. */
+typedef int (*store_doc_fn)(void *arg, const char *name, const char *json,
+    size_t len);
+int	store_doc_list(struct store *st, uint64_t run_id, const char *prefix,
+	    const char *after, store_doc_fn each, void *arg, char *err,
+	    size_t errlen);
+
+/* Number and bytes of run_id's documents. */
+int	store_doc_count(struct store *st, uint64_t run_id, uint64_t *n,
+	    uint64_t *bytes, char *err, size_t errlen);
+
+/* The directory cache: per tenant and kind, the snapshot the last
+ * committed sync made.  A sync begins a new snapshot (generation gen,
+ * invisible to readers), adds rows through store_writes with its
+ * progress, and commits it: one transaction makes it current and drops
+ * the previous one.  A sync that ends without commit leaves the current
+ * snapshot as it was; its rows go when its run ends. */
+int	store_dir_begin(struct store *st, uint64_t run_id, const char *tenant,
+	    const char *kind, uint64_t *gen, char *err, size_t errlen);
+/* Returns 1 if gen is no longer the kind's snapshot in progress. */
+int	store_dir_commit(struct store *st, const char *tenant,
+	    const char *kind, uint64_t gen, int64_t synced_at, uint64_t *count,
+	    char *err, size_t errlen);
+
+struct store_dir_info {
+	int64_t synced_at;	/* ms; 0 = never synced */
+	uint64_t count;
+};
+int	store_dir_info(struct store *st, const char *tenant, const char *kind,
+	    struct store_dir_info *info, char *err, size_t errlen);
+
+/* Calls each() per cached object (strings valid during the call):
+ * store_dir_find those whose display name equals name ignoring ASCII
+ * case (*hits gets how many), store_dir_list all of them in id order
+ * from after ("" = first, at most limit, 0 = all).  Non-zero from each
+ * stops and is returned. */
+typedef int (*store_dir_fn)(void *arg, const char *id,
+    const char *display_name, const char *json);
+int	store_dir_find(struct store *st, const char *tenant, const char *kind,
+	    const char *name, store_dir_fn each, void *arg, size_t *hits,
+	    char *err, size_t errlen);
+int	store_dir_list(struct store *st, const char *tenant, const char *kind,
+	    const char *after, size_t limit, store_dir_fn each, void *arg,
+	    char *err, size_t errlen);
+/* One object: 0 with malloc'd *display_name and *json, 1 if absent. */
+int	store_dir_get(struct store *st, const char *tenant, const char *kind,
+	    const char *id, char **display_name, char **json, char *err,
+	    size_t errlen);
+
 /* Deletes terminal runs that finished before cutoff_ms, and notifications
- * created before it.  Counts go to *runs and *notifications. */
-int	store_prune(struct store *st, int64_t cutoff_ms, uint64_t *runs,
-	    uint64_t *notifications, char *err, size_t errlen);
+ * created before it.  Counts go to *runs and *notifications.  A run that
+ * holds documents (a backup) is kept unless with_documents, and counted
+ * in *kept. */
+int	store_prune(struct store *st, int64_t cutoff_ms, int with_documents,
+	    uint64_t *runs, uint64_t *notifications, uint64_t *kept,
+	    char *err, size_t errlen);
 
 /* Verifies every invariant (queue <-> queued runs, identity rows, index
  * rows, id counter) and calls report() once per broken record.  Returns

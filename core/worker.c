@@ -140,6 +140,27 @@ timed_out(struct run *r, enum run_state to)
 	return RUN_FAILED;
 }
 
+static void
+wait_cb(void *arg, const char *err)
+{
+	worker_wait_for_room(arg, err);
+}
+
+/* Saves what the plugin wrote (documents, snapshot rows) before its end
+ * is recorded: a run whose documents could not be saved fails. */
+static enum run_state
+save_writes(struct oprun_ctx *ctx, struct run *r, enum run_state to)
+{
+	char err[768], why[1024];
+
+	if (hostapi_save(ctx, err, sizeof(err)) == 0 || ctx->lost)
+		return to;
+	snprintf(why, sizeof(why), "its documents could not be saved: %s",
+	    err);
+	run_set_text(&r->reason, why, RUN_MAX_MESSAGE);
+	return RUN_FAILED;
+}
+
 /* Calls the plugin on claimed run r and returns the state it ends in;
  * *lost is set when someone else resolved the run meanwhile. */
 static enum run_state
@@ -169,10 +190,14 @@ execute(struct worker *w, struct run *r, int *lost)
 		    "submit again", RUN_MAX_MESSAGE);
 		return RUN_FAILED;
 	}
+	ctx.op_flags = op->op.flags;
+	ctx.wait_for_room = wait_cb;
+	ctx.wait_arg = w;
 	ctx.last_flush_ms = monotonic_ms();
 	ctx.cancel_requested = (r->flags & RUN_FLAG_CANCEL_REQUESTED) != 0;
 	log_event(OPRUN_LOG_DEBUG, r->id, r->type, r->tenant, "started");
 	to = outcome_state(r, op->op.run(&hostapi_table, &ctx, &info));
+	to = save_writes(&ctx, r, to);
 	hostapi_ctx_done(&ctx);
 	*lost = ctx.lost;
 	return timed_out(r, to);

@@ -211,7 +211,7 @@ struct oprun_host {
 
 	/* Stores document NAME of this run (only during run): name is a
 	 * relative path of [A-Za-z0-9._-] segments joined by '/', at most
-	 * 512 bytes (e.g. "deviceConfigurations/<id>.json"); json is JSON
+	 * 500 bytes (e.g. "deviceConfigurations/<id>.json"); json is JSON
 	 * text of at most 16 MiB, validated.  A later put of the same name
 	 * replaces it.  Writes are batched with the run's progress, so a
 	 * document is durable at the next progress save or the run's end;

@@ -343,7 +343,7 @@ progress_saves_counts_and_reports_a_cancel_request(void **state)
 	assert_int_equal(claim(f, &r), 1);
 	r.counts = (struct run_counts){ 10, 3, 2, 1, 0 };
 	run_add_failure(&r, "item-3", "broken");
-	assert_int_equal(store_progress(f->st, &r, &cancel_requested, ERR), 0);
+	assert_int_equal(store_progress(f->st, &r, NULL, &cancel_requested, ERR), 0);
 	assert_int_equal(cancel_requested, 0);
 	get(f, r.id, &got);
 	assert_int_equal(got.counts.total, 10);
@@ -354,11 +354,11 @@ progress_saves_counts_and_reports_a_cancel_request(void **state)
 	run_free(&got);
 	assert_int_equal(cancel(f, r.id), 0);
 	assert_int_equal(f->after, RUN_RUNNING);
-	assert_int_equal(store_progress(f->st, &r, &cancel_requested, ERR), 0);
+	assert_int_equal(store_progress(f->st, &r, NULL, &cancel_requested, ERR), 0);
 	assert_int_equal(cancel_requested, 1);
 	/* Someone who does not hold the claim cannot report progress. */
 	r.claim_pid++;
-	assert_int_equal(store_progress(f->st, &r, &cancel_requested, ERR), 1);
+	assert_int_equal(store_progress(f->st, &r, NULL, &cancel_requested, ERR), 1);
 	run_free(&r);
 	assert_healthy(f);
 }
@@ -595,7 +595,7 @@ static void
 prune_removes_only_terminal_runs_finished_before_the_cutoff(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t runs, notes;
+	uint64_t runs, notes, kept;
 	int64_t cutoff;
 	struct run r;
 
@@ -614,7 +614,9 @@ prune_removes_only_terminal_runs_finished_before_the_cutoff(void **state)
 	sleep_ms(5);
 	submit(f, "C");		/* 5: canceled after the cutoff */
 	assert_int_equal(cancel(f, 5), 0);
-	assert_int_equal(store_prune(f->st, cutoff, &runs, &notes, ERR), 0);
+	assert_int_equal(store_prune(f->st, cutoff, 0, &runs, &notes, &kept, ERR),
+	    0);
+	assert_int_equal(kept, 0);
 	assert_int_equal(runs, 2);
 	/* 4 queued notifications, 1 succeeded, 1 canceled. */
 	assert_int_equal(notes, 6);

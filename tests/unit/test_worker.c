@@ -268,7 +268,7 @@ a_retried_run_reports_only_its_last_attempt(void **state)
 	assert_int_equal(store_claim(f->rt.st, &dead, NULL, NULL, &r, ERR), 1);
 	r.counts = (struct run_counts){ 3, 2, 1, 1, 0 };
 	run_add_failure(&r, "item-2", "connection reset");
-	assert_int_equal(store_progress(f->rt.st, &r, &cancel_requested, ERR),
+	assert_int_equal(store_progress(f->rt.st, &r, NULL, &cancel_requested, ERR),
 	    0);
 	assert_int_equal(store_finish(f->rt.st, &r, RUN_QUEUED, "system",
 	    ERR), 0);
