@@ -49,6 +49,10 @@ UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 # Bundled plugins (installed); the Intune ones join this list.
 PLUGINS	 = example
+# The Intune plugins: plugins/NAME/*.c linked with the shared Intune
+# library, plugins/intune/*.c (their rule follows the plugin rule).
+INTUNE_PLUGINS = directory-sync
+PLUGINS	+= $(INTUNE_PLUGINS)
 PLUGIN_SO = $(PLUGINS:%=$(BUILD)/plugins/%.so)
 
 all: $(BUILD)/oprun $(PLUGIN_SO) $(TEST_PLUGIN_SO)
@@ -63,6 +67,17 @@ $(BUILD)/oprun: $(CORE_OBJ) $(BUILD)/obj/main.o
 $(BUILD)/plugins/%.so: plugins/%/*.c include/oprun/plugin.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PLUGIN_FLAGS) -o $@ plugins/$*/*.c $(LDFLAGS) -lcjson
+
+# An Intune plugin: its own sources and the library's (any Intune
+# source changed rebuilds them all: simpler than a rule per plugin).
+INTUNE_LIB = $(wildcard plugins/intune/*.c)
+INTUNE_SRC = $(foreach p,$(INTUNE_PLUGINS),$(wildcard plugins/$(p)/*.c)) \
+	     $(INTUNE_LIB) $(wildcard plugins/intune/*.h)
+$(INTUNE_PLUGINS:%=$(BUILD)/plugins/%.so): $(BUILD)/plugins/%.so: \
+	  $(INTUNE_SRC) include/oprun/plugin.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PLUGIN_FLAGS) -o $@ $(wildcard plugins/$*/*.c) \
+	  $(INTUNE_LIB) $(LDFLAGS) -lcjson
 
 $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/oprun/plugin.h
 	@mkdir -p $(@D)
