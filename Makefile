@@ -51,7 +51,7 @@ UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 PLUGINS	 = example
 # The Intune plugins: plugins/NAME/*.c linked with the shared Intune
 # library, plugins/intune/*.c (their rule follows the plugin rule).
-INTUNE_PLUGINS = directory-sync
+INTUNE_PLUGINS = directory-sync backup-capture
 PLUGINS	+= $(INTUNE_PLUGINS)
 PLUGIN_SO = $(PLUGINS:%=$(BUILD)/plugins/%.so)
 

@@ -136,8 +136,8 @@ sync_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 		cJSON_Delete(result);
 		return OPRUN_FAILED;
 	}
-	host->set_total(ctx, intune_dir_kind_count);
-	for (i = 0; i < intune_dir_kind_count; i++) {
+	host->set_total(ctx, INTUNE_DIR_KIND_COUNT);
+	for (i = 0; i < INTUNE_DIR_KIND_COUNT; i++) {
 		const struct intune_dir_kind *k = &intune_dir_kinds[i];
 
 		err[0] = '\0';

@@ -57,7 +57,7 @@ static const struct intune_secret oma_secret = { "omaSettings", "isEncrypted",
 
 #define DM "/deviceManagement/"
 
-const struct intune_family intune_families[] = {
+const struct intune_family intune_families[INTUNE_FAMILY_COUNT] = {
 	{ "deviceConfigurations", "beta", DM "deviceConfigurations",
 	    "displayName", "roleScopeTagIds", INTUNE_TYPE_ODATA,
 	    INTUNE_F_ASSIGNMENTS, NULL, &oma_secret, strip_config, strip_none,
@@ -85,10 +85,8 @@ const struct intune_family intune_families[] = {
 	    INTUNE_TYPE_NONE, 0, NULL, NULL, strip_tag, strip_none, "PATCH",
 	    NULL },
 };
-const size_t intune_family_count = sizeof(intune_families) /
-    sizeof(intune_families[0]);
 
-const struct intune_dir_kind intune_dir_kinds[] = {
+const struct intune_dir_kind intune_dir_kinds[INTUNE_DIR_KIND_COUNT] = {
 	{ "groups",
 	    "/v1.0/groups?$select=id,displayName,description,"
 	    "securityEnabled,groupTypes&$top=999",
@@ -96,15 +94,13 @@ const struct intune_dir_kind intune_dir_kinds[] = {
 	{ "assignmentFilters", "/beta" DM "assignmentFilters", "displayName" },
 	{ "roleScopeTags", "/beta" DM "roleScopeTags", "displayName" },
 };
-const size_t intune_dir_kind_count = sizeof(intune_dir_kinds) /
-    sizeof(intune_dir_kinds[0]);
 
 const struct intune_family *
 intune_family_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; name != NULL && i < intune_family_count; i++)
+	for (i = 0; name != NULL && i < INTUNE_FAMILY_COUNT; i++)
 		if (strcmp(intune_families[i].name, name) == 0)
 			return &intune_families[i];
 	return NULL;

@@ -60,9 +60,9 @@ struct intune_family {
 	const char *assign_key;	   /* body member of /assign, or NULL */
 };
 
-/* The seven families, in capture order, and how many there are. */
-extern const struct intune_family intune_families[];
-extern const size_t intune_family_count;
+/* The seven families, in capture order. */
+#define INTUNE_FAMILY_COUNT 7
+extern const struct intune_family intune_families[INTUNE_FAMILY_COUNT];
 
 /* The family named name (exact case), or NULL. */
 const struct intune_family *intune_family_find(const char *name);
@@ -104,8 +104,8 @@ struct intune_dir_kind {
 	const char *name_prop; /* "displayName" */
 };
 
-extern const struct intune_dir_kind intune_dir_kinds[];
-extern const size_t intune_dir_kind_count;
+#define INTUNE_DIR_KIND_COUNT 3
+extern const struct intune_dir_kind intune_dir_kinds[INTUNE_DIR_KIND_COUNT];
 
 /* The filter id Graph uses for "no filter". */
 #define INTUNE_NO_FILTER "00000000-0000-0000-0000-000000000000"

@@ -1,0 +1,404 @@
+/*
+ * The capture of a chunk of objects of one family: their
+ * sub-collections and assignments by $batch (every page), their
+ * encrypted values sealed, the group, filter and scope tag names from the
+ * directory cache, and one document each.  See capture.h.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+
+#define URL_MAX 1024
+
+/* One object being captured. */
+struct object {
+	struct capture *cap;
+	const struct intune_family *fam;
+	char id[160];
+	cJSON *obj;	    /* as Graph returned it, sub-collections inlined */
+	cJSON *assignments; /* as Graph returned them */
+	int failed;
+	char err[INTUNE_ERR_MAX];
+};
+
+/* A list queued for an object: where its items go, and the URL its
+ * items' own sub-collections hang under. */
+struct sub_req {
+	struct object *o;
+	const struct intune_sub *sub;
+	cJSON *dest;
+	struct intune_batch *b;
+	char url[URL_MAX];
+};
+
+static const struct intune_sub assignments_sub = { "assignments", NULL,
+	NULL };
+
+/* Marks o failed with the first reason given. */
+static void
+fail(struct object *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+fail(struct object *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->failed)
+		return;
+	o->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(o->err, sizeof(o->err), fmt, ap);
+	va_end(ap);
+}
+
+static void queue_list(struct object *o, struct intune_batch *b,
+    const struct intune_sub *sub, const char *url, cJSON *dest);
+
+/* a + sep + b into out; -1 if it does not fit. */
+static int
+join(char *out, size_t len, const char *a, const char *sep, const char *b)
+{
+	size_t na = strlen(a), ns = strlen(sep), nb = strlen(b);
+
+	if (na + ns + nb >= len)
+		return -1;
+	memcpy(out, a, na);
+	memcpy(out + na, sep, ns);
+	memcpy(out + na + ns, b, nb + 1);
+	return 0;
+}
+
+/* The sub-collections of each item of a list just read. */
+static void
+queue_each(struct sub_req *r)
+{
+	char item_url[URL_MAX], url[URL_MAX];
+	cJSON *item, *arr;
+	const char *id;
+
+	cJSON_ArrayForEach(item, r->dest) {
+		id = intune_json_str(item, "id");
+		if (id == NULL || !intune_safe_id(id) ||
+		    join(item_url, sizeof(item_url), r->url, "/", id) != 0 ||
+		    join(url, sizeof(url), item_url, "/",
+		    r->sub->each->name) != 0) {
+			fail(r->o, "%s: an item without a usable id",
+			    r->sub->name);
+			return;
+		}
+		if (intune_json_set(item, r->sub->each->name,
+		    arr = cJSON_CreateArray()) != 0) {
+			fail(r->o, "out of memory");
+			return;
+		}
+		queue_list(r->o, r->b, r->sub->each, url, arr);
+	}
+}
+
+static void
+list_done(void *arg, const char *error)
+{
+	struct sub_req *r = arg;
+
+	if (error[0] != '\0')
+		fail(r->o, "%s", error);
+	else if (r->sub->each != NULL && !r->o->failed)
+		queue_each(r);
+	free(r);
+}
+
+/* Queues every page of url (+ the sub's query) into dest. */
+static void
+queue_list(struct object *o, struct intune_batch *b,
+    const struct intune_sub *sub, const char *url, cJSON *dest)
+{
+	struct sub_req *r = calloc(1, sizeof(*r));
+	char full[URL_MAX];
+
+	if (r == NULL || join(r->url, sizeof(r->url), url, "", "") != 0 ||
+	    join(full, sizeof(full), url, sub->query != NULL ? "?" : "",
+	    sub->query != NULL ? sub->query : "") != 0) {
+		free(r);
+		fail(o, "%s: URL too long or out of memory", sub->name);
+		return;
+	}
+	r->o = o;
+	r->sub = sub;
+	r->dest = dest;
+	r->b = b;
+	if (intune_batch_list(b, full, dest, INTUNE_LIST_MAX, list_done, r) !=
+	    0) {
+		free(r);
+		fail(o, "%s: could not queue its request", sub->name);
+	}
+}
+
+/* The answer of the per-item GET: its members replace the list's. */
+static void
+got_each(void *arg, const struct intune_answer *a)
+{
+	struct object *o = arg;
+	const cJSON *m;
+
+	if (a->error[0] != '\0') {
+		fail(o, "%s", a->error);
+		return;
+	}
+	cJSON_ArrayForEach(m, a->body) {
+		if (strcmp(m->string, "@odata.context") == 0)
+			continue;
+		if (intune_json_set(o->obj, m->string,
+		    cJSON_Duplicate(m, 1)) != 0) {
+			fail(o, "out of memory");
+			return;
+		}
+	}
+}
+
+/* Queues what the object needs beyond its list entry. */
+static void
+queue_object(struct object *o, struct intune_batch *b)
+{
+	const struct intune_sub *sub;
+	/* An id is at most 128 bytes: the URLs below always fit. */
+	char base[URL_MAX / 2], url[URL_MAX];
+	cJSON *arr;
+
+	if (intune_family_url(o->fam, NULL, o->id, NULL, base,
+	    sizeof(base)) != 0) {
+		fail(o, "object id too long");
+		return;
+	}
+	if (o->fam->flags & INTUNE_F_ASSIGNMENTS) {
+		join(url, sizeof(url), base, "/", assignments_sub.name);
+		queue_list(o, b, &assignments_sub, url, o->assignments);
+	}
+	for (sub = o->fam->subs; sub != NULL && sub->name != NULL; sub++) {
+		if (intune_json_set(o->obj, sub->name,
+		    arr = cJSON_CreateArray()) != 0) {
+			fail(o, "out of memory");
+			return;
+		}
+		join(url, sizeof(url), base, "/", sub->name);
+		queue_list(o, b, sub, url, arr);
+	}
+	if ((o->fam->flags & INTUNE_F_GET_EACH) &&
+	    intune_batch_get(b, base, got_each, o) != 0)
+		fail(o, "could not queue its request");
+}
+
+/* {"id", "displayName", "inCache"} of id in the directory cache's kind,
+ * or NULL (o failed) when the cache cannot be read. */
+static cJSON *
+cached(struct object *o, const char *kind, const char *id)
+{
+	const struct oprun_host *host = o->cap->host;
+	const char *name = NULL, *json = NULL;
+	int rc = host->directory_get(o->cap->ctx, o->cap->run->tenant, kind,
+	    id, &name, &json);
+	cJSON *ref;
+
+	if (rc < 0) {
+		fail(o, "directory cache, %s %s: %s", kind, id,
+		    intune_last_error(host, o->cap->ctx));
+		return NULL;
+	}
+	ref = cJSON_CreateObject();
+	cJSON_AddStringToObject(ref, "id", id);
+	if (rc == 0 && name != NULL)
+		cJSON_AddStringToObject(ref, "displayName", name);
+	else
+		cJSON_AddNullToObject(ref, "displayName");
+	cJSON_AddBoolToObject(ref, "inCache", rc == 0);
+	return ref;
+}
+
+/* A target that names a group: group and exclusion group targets. */
+static int
+group_target(const char *type)
+{
+	static const char *const suffix[] = { ".groupAssignmentTarget",
+		".exclusionGroupAssignmentTarget" };
+	size_t i, n = type != NULL ? strlen(type) : 0, k;
+
+	for (i = 0; i < 2; i++) {
+		k = strlen(suffix[i]);
+		if (n >= k && strcmp(type + n - k, suffix[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The assignment as Graph returned it, plus "group" and "filter" with
+ * their names from the cache (a real filter only: the zero id is none). */
+static cJSON *
+annotated(struct object *o, const cJSON *a)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(a, "target");
+	const char *gid = intune_json_str(t, "groupId");
+	const char *fid = intune_json_str(t,
+	    "deviceAndAppManagementAssignmentFilterId");
+	const char *ftype = intune_json_str(t,
+	    "deviceAndAppManagementAssignmentFilterType");
+	cJSON *out = cJSON_Duplicate(a, 1), *ref;
+
+	if (gid != NULL && group_target(intune_json_str(t, "@odata.type")) &&
+	    (ref = cached(o, "groups", gid)) != NULL)
+		intune_json_set(out, "group", ref);
+	if (fid != NULL && fid[0] != '\0' && strcmp(fid, INTUNE_NO_FILTER) &&
+	    (ref = cached(o, "assignmentFilters", fid)) != NULL) {
+		if (ftype != NULL)
+			cJSON_AddStringToObject(ref, "type", ftype);
+		else
+			cJSON_AddNullToObject(ref, "type");
+		intune_json_set(out, "filter", ref);
+	}
+	return out;
+}
+
+static cJSON *
+assignments(struct object *o)
+{
+	cJSON *arr = cJSON_CreateArray();
+	const cJSON *a;
+
+	cJSON_ArrayForEach(a, o->assignments)
+		cJSON_AddItemToArray(arr, annotated(o, a));
+	return arr;
+}
+
+/* The object's scope tags, by id and cached name. */
+static cJSON *
+scope_tags(struct object *o)
+{
+	const cJSON *ids = o->fam->scope_prop != NULL ?
+	    cJSON_GetObjectItemCaseSensitive(o->obj, o->fam->scope_prop) :
+	    NULL;
+	cJSON *arr = cJSON_CreateArray(), *ref;
+	const cJSON *e;
+
+	if (!cJSON_IsArray(ids))
+		return arr;
+	cJSON_ArrayForEach(e, ids) {
+		if (cJSON_IsString(e) &&
+		    (ref = cached(o, "roleScopeTags", e->valuestring)) != NULL)
+			cJSON_AddItemToArray(arr, ref);
+	}
+	return arr;
+}
+
+/* The document of o (oprun.backup.v1) as text, or NULL (o failed).
+ * Moves o->obj into it. */
+static char *
+document(struct object *o)
+{
+	const char *name = intune_object_name(o->fam, o->obj);
+	cJSON *doc = cJSON_CreateObject(), *assigned = assignments(o);
+	cJSON *tags = scope_tags(o);
+	char now[32], *text = NULL;
+
+	intune_rfc3339(intune_now_ms(), now, sizeof(now));
+	cJSON_AddStringToObject(doc, "schema", "oprun.backup.v1");
+	cJSON_AddStringToObject(doc, "family", o->fam->name);
+	cJSON_AddStringToObject(doc, "id", o->id);
+	if (name != NULL)
+		cJSON_AddStringToObject(doc, "displayName", name);
+	else
+		cJSON_AddNullToObject(doc, "displayName");
+	cJSON_AddStringToObject(doc, "capturedAt", now);
+	/* Assignments live beside the object, never in it. */
+	cJSON_DeleteItemFromObjectCaseSensitive(o->obj, "assignments");
+	cJSON_AddItemToObject(doc, "object", o->obj);
+	o->obj = NULL;
+	cJSON_AddItemToObject(doc, "assignments", assigned);
+	cJSON_AddItemToObject(doc, "scopeTags", tags);
+	if (!o->failed && (text = cJSON_PrintUnformatted(doc)) == NULL)
+		fail(o, "out of memory printing its document");
+	cJSON_Delete(doc);
+	return text;
+}
+
+/* Seals, writes the document and reports the item. */
+static void
+finish(struct object *o)
+{
+	struct capture *cap = o->cap;
+	struct family_count *c = &cap->count[o->fam - intune_families];
+	char item[256], doc_name[sizeof(item) + 8], *text = NULL;
+
+	snprintf(item, sizeof(item), "%s/%s", o->fam->name, o->id);
+	snprintf(doc_name, sizeof(doc_name), "%s.json", item);
+	if (!o->failed && intune_seal_secrets(cap->host, cap->ctx, o->fam,
+	    o->id, o->obj, o->err, sizeof(o->err)) < 0)
+		o->failed = 1;
+	if (!o->failed)
+		text = document(o);
+	if (text != NULL && cap->host->doc_put(cap->ctx, doc_name, text) != 0)
+		fail(o, "storing %s: %s", doc_name,
+		    intune_last_error(cap->host, cap->ctx));
+	cJSON_free(text);
+	if (o->failed) {
+		c->failed++;
+		capture_failed(cap, item, o->err);
+		return;
+	}
+	c->captured++;
+	cap->ok++;
+	cap->documents++;
+	cap->host->item_done(cap->ctx, item, OPRUN_ITEM_SUCCEEDED, NULL);
+}
+
+static void
+object_init(struct object *o, struct capture *cap,
+    const struct intune_family *fam, const cJSON *item)
+{
+	const char *id = intune_json_str(item, "id");
+
+	memset(o, 0, sizeof(*o));
+	o->cap = cap;
+	o->fam = fam;
+	snprintf(o->id, sizeof(o->id), "%s", id != NULL ? id : "(no id)");
+	o->obj = cJSON_Duplicate(item, 1);
+	o->assignments = cJSON_CreateArray();
+	if (o->obj == NULL || o->assignments == NULL)
+		fail(o, "out of memory");
+	else if (id == NULL || !intune_safe_id(id))
+		fail(o, "the object has no id that can name a document");
+}
+
+void
+capture_chunk(struct capture *cap, size_t fi, const cJSON *const *items,
+    size_t n)
+{
+	const struct intune_family *fam = &intune_families[fi];
+	struct object objs[INTUNE_BATCH_MAX];
+	struct intune_batch *b = intune_batch_new(cap->host, cap->ctx,
+	    fam->version);
+	size_t i;
+
+	if (n > INTUNE_BATCH_MAX)
+		n = INTUNE_BATCH_MAX;
+	for (i = 0; i < n; i++) {
+		object_init(&objs[i], cap, fam, items[i]);
+		if (b == NULL)
+			fail(&objs[i], "out of memory");
+		if (!objs[i].failed)
+			queue_object(&objs[i], b);
+	}
+	if (b != NULL)
+		intune_batch_run(b);
+	for (i = 0; i < n; i++) {
+		if (!cap->canceled && cap->host->cancel_requested(cap->ctx))
+			cap->canceled = 1;
+		if (!cap->canceled)
+			finish(&objs[i]);
+		cJSON_Delete(objs[i].obj);
+		cJSON_Delete(objs[i].assignments);
+	}
+	intune_batch_free(b);
+}
