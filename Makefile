@@ -91,6 +91,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(TESTUTIL) $(CORE_OBJ)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TESTUTIL) $(CORE_OBJ) \
 	  $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# The Intune library's test links the library (a plugin's code), not core.
+$(BUILD)/tests/test_intune: tests/unit/test_intune.c $(INTUNE_LIB) \
+	  $(wildcard plugins/intune/*.h) include/oprun/plugin.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(INTUNE_LIB) $(LDFLAGS) -lcjson -lcmocka
+
 $(BUILD)/tools/%: tests/tools/%.c $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)

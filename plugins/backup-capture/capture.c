@@ -37,8 +37,8 @@ capture_failed(struct capture *cap, const char *item, const char *why)
 	cap->failed++;
 	cap->host->item_done(cap->ctx, item, OPRUN_ITEM_FAILED, why);
 	if (cap->first_error[0] == '\0')
-		snprintf(cap->first_error, sizeof(cap->first_error), "%s: %s",
-		    item, why);
+		snprintf(cap->first_error, sizeof(cap->first_error),
+		    "%.200s: %.1200s", item, why);
 }
 
 /* The wanted objects of one page, a chunk at a time. */

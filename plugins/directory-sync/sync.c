@@ -122,7 +122,7 @@ sync_run(const struct oprun_host *host, struct oprun_ctx *ctx,
     const struct oprun_run_info *run)
 {
 	cJSON *result = cJSON_CreateObject();
-	char err[INTUNE_ERR_MAX], first[INTUNE_ERR_MAX] = "";
+	char err[INTUNE_ERR_MAX], first[INTUNE_ERR_MAX + 32] = "";
 	uint64_t ok = 0, failed = 0, count;
 	enum oprun_outcome outcome = OPRUN_CANCELED;
 	size_t i;

@@ -102,7 +102,7 @@ static char *
 batch_text(const struct pending *p, size_t n)
 {
 	cJSON *reqs = cJSON_CreateArray(), *r;
-	char id[16], *text;
+	char id[24], *text;
 	size_t i;
 
 	for (i = 0; reqs != NULL && i < n; i++) {
@@ -179,7 +179,7 @@ deliver(struct intune_batch *b, const struct pending *p, const cJSON *item,
 	const char *rid = intune_json_header(
 	    cJSON_GetObjectItemCaseSensitive(item, "headers"), "request-id");
 	struct intune_answer a = { 0, NULL, rid != NULL ? rid : "", "" };
-	char line[INTUNE_ERR_MAX], text[INTUNE_ERR_MAX - 256];
+	char line[2 * INTUNE_ERR_MAX], text[INTUNE_ERR_MAX];
 	cJSON *parsed = NULL;
 
 	a.status = cJSON_IsNumber(st) ? (long)st->valuedouble : 0;
@@ -187,15 +187,13 @@ deliver(struct intune_batch *b, const struct pending *p, const cJSON *item,
 		a.body = parsed = intune_json_object(raw->valuestring);
 	else if (cJSON_IsObject(raw))
 		a.body = raw;
+	if (why == NULL && herr == NULL && (a.status < 200 || a.status > 299))
+		intune_graph_error(a.status, a.body, a.request_id, text,
+		    sizeof(text));
 	if (why != NULL || herr != NULL || a.status < 200 || a.status > 299) {
-		if (why != NULL || herr != NULL)
-			snprintf(text, sizeof(text), "%s",
-			    why != NULL ? why : herr);
-		else
-			intune_graph_error(a.status, a.body, a.request_id, text,
-			    sizeof(text));
-		snprintf(line, sizeof(line), "GET /%s%s: %s", b->version,
-		    p->url, text);
+		snprintf(line, sizeof(line), "GET /%s%s: %.*s", b->version,
+		    p->url, INTUNE_ERR_MAX, why != NULL ? why : herr != NULL ?
+		    herr : text);
 		a.error = line;
 	}
 	if (p->fn != NULL)
@@ -210,7 +208,7 @@ static const cJSON *
 answer_of(const cJSON *answers, size_t i)
 {
 	const cJSON *item;
-	char id[16];
+	char id[24];
 
 	snprintf(id, sizeof(id), "%zu", i + 1);
 	cJSON_ArrayForEach(item, answers) {

@@ -185,12 +185,12 @@ strip_path(cJSON *node, const char *path)
 static int
 read_annotation(const char *key)
 {
-	const char *at = strstr(key, "@odata.");
-	size_t n = strlen(key);
+	static const char bind[] = "@odata.bind";
+	size_t n = strlen(key), k = sizeof(bind) - 1;
 
-	if (at == NULL || strcmp(key, "@odata.type") == 0)
+	if (strstr(key, "@odata.") == NULL || strcmp(key, "@odata.type") == 0)
 		return 0;
-	return !(n >= 12 && strcmp(key + n - 12, "@odata.bind") == 0);
+	return !(n > k && strcmp(key + n - k, bind) == 0);
 }
 
 /* Removes annotations and secret references from node, at any depth. */
