@@ -34,10 +34,11 @@ CORE_SRC = core/util.c core/text.c core/log.c core/run.c core/identity.c \
 	   core/config.c core/store.c core/loader.c core/hostapi.c \
 	   core/runtime.c core/submit.c core/worker.c core/render.c \
 	   core/wake.c core/graph.c core/handoff.c core/watchdog.c \
-	   core/plugin_watch.c core/supervisor.c core/cli.c
+	   core/plugin_watch.c core/supervisor.c core/cli.c core/cli_docs.c
 CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
 
 TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record graphtest \
+	       docstest \
 	       rawtext
 TEST_PLUGIN_SO = $(TEST_PLUGINS:%=$(BUILD)/test-plugins/%.so)
 

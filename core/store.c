@@ -2258,6 +2258,9 @@ struct checker {
 	long problems;
 };
 
+static void vproblem(struct checker *c, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 vproblem(struct checker *c, const char *fmt, va_list ap)
 {
