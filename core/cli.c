@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "exitcodes.h"
 #include "handoff.h"
 #include "log.h"
 #include "render.h"

@@ -17,7 +17,7 @@
  * plugin directory reloads the same way by itself (plugin_watch.h), and
  * executors rescan it before failing a run of a type they do not know.
  *
- * Both functions return the process exit status (see cli.h).
+ * Both functions return the process exit status (see exitcodes.h).
  */
 #ifndef OPRUN_SUPERVISOR_H
 #define OPRUN_SUPERVISOR_H
