@@ -55,7 +55,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-asan test-suites asan-build clang-build bench demo install \
-	format-check clean
+	format-check check-layers clean
 
 # Bundled plugins (installed); the Intune ones join this list.
 PLUGINS	 = example
@@ -121,7 +121,9 @@ deps:
 test-suites: all $(UNIT_BIN) $(BUILD)/tools/submit_storm \
 	  $(BUILD)/tools/hold_writer $(BUILD)/fakegraph
 
-test: deps
+# The include rules first: a layer violation fails the run before any
+# build (tests/check-layers.sh prints each as FILE:LINE: rule).
+test: deps check-layers
 	@$(MAKE) --no-print-directory test-suites >/dev/null
 	@$(MAKE) --no-print-directory asan-build >/dev/null
 	@$(MAKE) --no-print-directory clang-build >/dev/null
@@ -176,6 +178,12 @@ install: all
 FORMAT_FILES ?= core/main.c core/runtime.c core/exitcodes.h
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# The include rules of docs/DESIGN.md section 9: plugins include only the
+# ABI header, cJSON, libc/POSIX and plugins/ headers; a core module never
+# includes a header of a layer above its own.  Part of `make test`.
+check-layers:
+	@tests/check-layers.sh
 
 clean:
 	rm -rf $(BUILD)
