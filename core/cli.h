@@ -1,5 +1,5 @@
 /*
- * cli - the `oprun` command line (DESIGN section 8).
+ * cli - the `oprun` command line (docs/DESIGN.md section 8).
  *
  * cli_main parses `oprun [-c FILE] COMMAND [ARGS]` and runs the command.
  * It returns the process exit status, one of exitcodes.h.

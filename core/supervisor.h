@@ -1,5 +1,6 @@
 /*
- * supervisor - `oprun serve` (DESIGN section 4) and its executors.
+ * supervisor - `oprun serve` (docs/DESIGN.md section 4) and its
+ * executors.
  *
  * The supervisor checks the configuration and the plugins, resolves runs
  * a dead runner left running, then keeps [runner] executors executor
