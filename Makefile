@@ -22,7 +22,17 @@ OPT	?= -O2 -g
 CFLAGS	+= $(OPT) -std=c11 -pthread $(WARN) -Iinclude -Icore $(PKG_CFLAGS) $(SAN)
 LDFLAGS	+= $(SAN)
 LDLIBS	 = $(PKG_LIBS) -ldl -lm -pthread
-PLUGIN_FLAGS = -fPIC -fvisibility=hidden -shared -Wl,-z,defs
+# Plugins build the way a third-party author builds them against the
+# installed kit: the public header (-Iinclude) and cJSON, never core/ (no
+# -Icore) and no LMDB, curl or inih flags; linked -Wl,-z,defs so a
+# library left out is a build error, exporting only the entry symbol
+# (docs/DESIGN.md section 5).  A plugin that needs more (plugins/intune/)
+# gets a rule of its own built from these three.
+PLUGIN_CFLAGS	 = $(OPT) -std=c11 $(WARN) -Iinclude \
+		   $(shell pkg-config --cflags libcjson 2>/dev/null) $(SAN) \
+		   -fPIC -fvisibility=hidden
+PLUGIN_LDFLAGS	 = -shared -Wl,-z,defs $(SAN)
+PLUGIN_LIBS	:= $(shell pkg-config --libs libcjson 2>/dev/null)
 # The plugin ABI version, from the header, for the installed .pc file.
 ABI_MAJOR := $(shell sed -n 's/^.define OPRUN_ABI_MAJOR \([0-9]*\)$$/\1/p' \
 	include/oprun/plugin.h)
@@ -46,7 +56,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-asan test-suites asan-build clang-build bench demo install \
-	format-check clean
+	format-check check-layers clean
 
 # Bundled plugins (installed); the Intune ones join this list.
 PLUGINS	 = example
@@ -61,13 +71,16 @@ $(BUILD)/obj/%.o: core/%.c core/*.h include/oprun/plugin.h
 $(BUILD)/oprun: $(CORE_OBJ) $(BUILD)/obj/main.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# A bundled plugin: every .c file of plugins/NAME/ into NAME.so.
 $(BUILD)/plugins/%.so: plugins/%/*.c include/oprun/plugin.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PLUGIN_FLAGS) -o $@ plugins/$*/*.c $(LDFLAGS) -lcjson
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ plugins/$*/*.c \
+	  $(PLUGIN_LIBS)
 
+# A test plugin: tests/plugins/NAME.c into NAME.so, built like the others.
 $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/oprun/plugin.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PLUGIN_FLAGS) -o $@ $< $(LDFLAGS) -lcjson
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $< $(PLUGIN_LIBS)
 
 # Helpers shared by the unit tests (temp dirs, files, test plugins).
 TESTUTIL = $(wildcard tests/unit/testutil.c)
@@ -109,7 +122,9 @@ deps:
 test-suites: all $(UNIT_BIN) $(BUILD)/tools/submit_storm \
 	  $(BUILD)/tools/hold_writer $(BUILD)/fakegraph
 
-test: deps
+# The include rules first: a layer violation fails the run before any
+# build (tests/check-layers.sh prints each as FILE:LINE: rule).
+test: deps check-layers
 	@$(MAKE) --no-print-directory test-suites >/dev/null
 	@$(MAKE) --no-print-directory asan-build >/dev/null
 	@$(MAKE) --no-print-directory clang-build >/dev/null
@@ -161,9 +176,15 @@ install: all
 # conform today: add a file once `clang-format --dry-run FILE` is quiet
 # on it.  `make format-check FORMAT_FILES="core/*.c core/*.h"` shows the
 # rest.
-FORMAT_FILES ?= core/main.c core/runtime.c
+FORMAT_FILES ?= core/main.c core/runtime.c core/exitcodes.h
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# The include rules of docs/DESIGN.md section 9: plugins include only the
+# ABI header, cJSON, libc/POSIX and plugins/ headers; a core module never
+# includes a header of a layer above its own.  Part of `make test`.
+check-layers:
+	@tests/check-layers.sh
 
 clean:
 	rm -rf $(BUILD)

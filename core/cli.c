@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli_internal.h"
+#include "exitcodes.h"
 #include "handoff.h"
 #include "log.h"
 #include "render.h"

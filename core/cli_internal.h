@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "exitcodes.h"
 #include "runtime.h"
 
 #define MAX_POSITIONAL 4
