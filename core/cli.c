@@ -932,7 +932,12 @@ plugin_json(const struct loaded_plugin *p)
 	const struct oprun_config_key *k;
 
 	cJSON_AddStringToObject(o, "name", p->desc.name);
+	char abi[16];
+
+	snprintf(abi, sizeof(abi), "%u.%u", (unsigned)p->desc.abi_major,
+	    (unsigned)p->desc.abi_minor);
 	cJSON_AddStringToObject(o, "version", p->desc.version);
+	cJSON_AddStringToObject(o, "abi", abi);
 	cJSON_AddStringToObject(o, "file", p->path);
 	cJSON_AddStringToObject(o, "description",
 	    p->desc.description ? p->desc.description : "");
@@ -950,6 +955,8 @@ plugin_json(const struct loaded_plugin *p)
 		    (op->flags & OPRUN_OP_CANCELLABLE) != 0);
 		cJSON_AddBoolToObject(j, "needs_delegated_token",
 		    (op->flags & OPRUN_OP_NEEDS_DELEGATED_TOKEN) != 0);
+		cJSON_AddBoolToObject(j, "directory_writer",
+		    (op->flags & OPRUN_OP_DIRECTORY_WRITER) != 0);
 		cJSON_AddItemToArray(ops, j);
 	}
 	keys = cJSON_AddArrayToObject(o, "config_keys");
