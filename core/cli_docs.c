@@ -822,9 +822,10 @@ cmd_directory(struct args *a, int argc, char **argv, int i)
 	if ((rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
 		return rc;
 	if (!known_tenant(&rt.cfg, a->pos[0])) {
-		runtime_close(&rt);
-		return usage_error(a->cmd, "no [tenant %s] section in %s",
+		rc = usage_error(a->cmd, "no [tenant %s] section in %s",
 		    a->pos[0], rt.cfg.file);
+		runtime_close(&rt);
+		return rc;
 	}
 	rc = kind == NULL ? dir_summary(&rt, a->pos[0], json, err,
 	    sizeof(err)) : dir_objects(&rt, a->pos[0], kind, name, json, err,
