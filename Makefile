@@ -22,7 +22,17 @@ OPT	?= -O2 -g
 CFLAGS	+= $(OPT) -std=c11 -pthread $(WARN) -Iinclude -Icore $(PKG_CFLAGS) $(SAN)
 LDFLAGS	+= $(SAN)
 LDLIBS	 = $(PKG_LIBS) -ldl -lm -pthread
-PLUGIN_FLAGS = -fPIC -fvisibility=hidden -shared -Wl,-z,defs
+# Plugins build the way a third-party author builds them against the
+# installed kit: the public header (-Iinclude) and cJSON, never core/ (no
+# -Icore) and no LMDB, curl or inih flags; linked -Wl,-z,defs so a
+# library left out is a build error, exporting only the entry symbol
+# (docs/DESIGN.md section 5).  A plugin that needs more (plugins/intune/)
+# gets a rule of its own built from these three.
+PLUGIN_CFLAGS	 = $(OPT) -std=c11 $(WARN) -Iinclude \
+		   $(shell pkg-config --cflags libcjson 2>/dev/null) $(SAN) \
+		   -fPIC -fvisibility=hidden
+PLUGIN_LDFLAGS	 = -shared -Wl,-z,defs $(SAN)
+PLUGIN_LIBS	:= $(shell pkg-config --libs libcjson 2>/dev/null)
 # The plugin ABI version, from the header, for the installed .pc file.
 ABI_MAJOR := $(shell sed -n 's/^.define OPRUN_ABI_MAJOR \([0-9]*\)$$/\1/p' \
 	include/oprun/plugin.h)
@@ -34,10 +44,11 @@ CORE_SRC = core/util.c core/text.c core/log.c core/run.c core/identity.c \
 	   core/config.c core/store.c core/loader.c core/hostapi.c \
 	   core/runtime.c core/submit.c core/worker.c core/render.c \
 	   core/wake.c core/graph.c core/handoff.c core/watchdog.c \
-	   core/plugin_watch.c core/supervisor.c core/cli.c
+	   core/plugin_watch.c core/supervisor.c core/cli.c core/cli_docs.c
 CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
 
 TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record graphtest \
+	       docstest \
 	       rawtext
 # docdump reads documents and the directory cache for tests/e2e/capture.bats.
 TEST_PLUGINS += docdump
@@ -47,7 +58,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-asan test-suites asan-build clang-build bench demo install \
-	format-check clean
+	format-check check-layers clean
 
 # Bundled plugins (installed); the Intune ones join this list.
 PLUGINS	 = example
@@ -66,9 +77,11 @@ $(BUILD)/obj/%.o: core/%.c core/*.h include/oprun/plugin.h
 $(BUILD)/oprun: $(CORE_OBJ) $(BUILD)/obj/main.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# A bundled plugin: every .c file of plugins/NAME/ into NAME.so.
 $(BUILD)/plugins/%.so: plugins/%/*.c include/oprun/plugin.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PLUGIN_FLAGS) -o $@ plugins/$*/*.c $(LDFLAGS) -lcjson
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ plugins/$*/*.c \
+	  $(PLUGIN_LIBS)
 
 # An Intune plugin: its own sources and the library's (any Intune
 # source changed rebuilds them all: simpler than a rule per plugin).
@@ -78,12 +91,13 @@ INTUNE_SRC = $(foreach p,$(INTUNE_PLUGINS),$(wildcard plugins/$(p)/*.c)) \
 $(INTUNE_PLUGINS:%=$(BUILD)/plugins/%.so): $(BUILD)/plugins/%.so: \
 	  $(INTUNE_SRC) include/oprun/plugin.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PLUGIN_FLAGS) -o $@ $(wildcard plugins/$*/*.c) \
-	  $(INTUNE_LIB) $(LDFLAGS) -lcjson
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ \
+	  $(wildcard plugins/$*/*.c) $(INTUNE_LIB) $(PLUGIN_LIBS)
 
+# A test plugin: tests/plugins/NAME.c into NAME.so, built like the others.
 $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/oprun/plugin.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PLUGIN_FLAGS) -o $@ $< $(LDFLAGS) -lcjson
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $< $(PLUGIN_LIBS)
 
 # Helpers shared by the unit tests (temp dirs, files, test plugins).
 TESTUTIL = $(wildcard tests/unit/testutil.c)
@@ -131,7 +145,9 @@ deps:
 test-suites: all $(UNIT_BIN) $(BUILD)/tools/submit_storm \
 	  $(BUILD)/tools/hold_writer $(BUILD)/fakegraph
 
-test: deps
+# The include rules first: a layer violation fails the run before any
+# build (tests/check-layers.sh prints each as FILE:LINE: rule).
+test: deps check-layers
 	@$(MAKE) --no-print-directory test-suites >/dev/null
 	@$(MAKE) --no-print-directory asan-build >/dev/null
 	@$(MAKE) --no-print-directory clang-build >/dev/null
@@ -183,9 +199,15 @@ install: all
 # conform today: add a file once `clang-format --dry-run FILE` is quiet
 # on it.  `make format-check FORMAT_FILES="core/*.c core/*.h"` shows the
 # rest.
-FORMAT_FILES ?= core/main.c core/runtime.c
+FORMAT_FILES ?= core/main.c core/runtime.c core/exitcodes.h
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# The include rules of docs/DESIGN.md section 9: plugins include only the
+# ABI header, cJSON, libc/POSIX and plugins/ headers; a core module never
+# includes a header of a layer above its own.  Part of `make test`.
+check-layers:
+	@tests/check-layers.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -14,6 +14,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli_internal.h"
+#include "exitcodes.h"
 #include "handoff.h"
 #include "log.h"
 #include "render.h"
@@ -23,22 +25,6 @@
 #include "text.h"
 #include "util.h"
 #include "worker.h"
-
-#define MAX_POSITIONAL 4
-
-/* One command's options, filled by parse_args. */
-struct opt {
-	const char *name;	/* without the leading "--" */
-	int has_arg;
-	const char *value;	/* the argument, or "1" for a flag */
-};
-
-struct args {
-	const char *config;
-	const char *cmd;
-	const char *pos[MAX_POSITIONAL];
-	int npos;
-};
 
 static const char usage_text[] =
     "usage: oprun [-c FILE] COMMAND [ARGS]\n"
@@ -58,18 +44,19 @@ static const char usage_text[] =
     "  config check\n"
     "  serve\n"
     "  worker [--once]\n"
-    "  prune --older-than DAYS\n"
+    "  prune --older-than DAYS [--with-documents]\n"
     "  check-store\n"
     "  store backup DIR\n"
+    "  docs RUN [NAME] [--prefix P] [--json]\n"
+    "  export RUN DIR [--force] [--reveal-secrets]\n"
+    "  backups [--tenant T] [--limit N] [--json]\n"
+    "  directory TENANT [--kind K] [--name NAME] [--json]\n"
+    "  keygen FILE\n"
     "exit status: 0 ok, 1 runtime error or run failed, 2 bad usage or input,"
     "\n  3 run partial, 4 run canceled, 5 wait timed out\n";
 
 static void vcomplain(const char *cmd, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
-static void complain(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* Prints "oprun CMD: MESSAGE" on stderr as one line: the message often
  * holds outside text (a plugin's refusal, a name given), so it is escaped
@@ -85,7 +72,7 @@ vcomplain(const char *cmd, const char *fmt, va_list ap)
 	    cmd != NULL ? cmd : "", line);
 }
 
-static void
+void
 complain(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -95,7 +82,7 @@ complain(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
+int
 usage_error(const char *cmd, const char *fmt, ...)
 {
 	char msg[2048];
@@ -147,7 +134,7 @@ find_opt(struct opt *opts, const char *name, size_t len)
 
 /* Parses argv[i..] into opts and positional arguments.  Returns 0 or
  * EXIT_USAGE (after printing the problem). */
-static int
+int
 parse_args(struct args *a, int argc, char **argv, int i, struct opt *opts,
     int min_pos, int max_pos)
 {
@@ -185,7 +172,7 @@ parse_args(struct args *a, int argc, char **argv, int i, struct opt *opts,
 	return 0;
 }
 
-static const char *
+const char *
 opt_get(const struct opt *opts, const char *name)
 {
 	for (; opts->name != NULL; opts++)
@@ -205,7 +192,7 @@ parse_record_id(const struct args *a, const char *what, const char *s,
 	return 0;
 }
 
-static int
+int
 parse_id(const struct args *a, const char *s, uint64_t *id)
 {
 	return parse_record_id(a, "run", s, id);
@@ -257,7 +244,7 @@ note_store_faults(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static int
+int
 open_rt(struct runtime *rt, const struct args *a, unsigned what)
 {
 	struct diag d = { 0 };
@@ -281,7 +268,7 @@ open_rt(struct runtime *rt, const struct args *a, unsigned what)
 	return rc;
 }
 
-static void
+void
 print_json(cJSON *o)
 {
 	char *s = cJSON_PrintUnformatted(o);
@@ -369,7 +356,7 @@ print_outcome(const struct run *r)
 }
 
 /* The one message for a run id that names no run, whichever command. */
-static int
+int
 no_such_run(const char *cmd, uint64_t id)
 {
 	complain(cmd, "run %llu does not exist; list runs with `oprun runs`",
@@ -945,7 +932,12 @@ plugin_json(const struct loaded_plugin *p)
 	const struct oprun_config_key *k;
 
 	cJSON_AddStringToObject(o, "name", p->desc.name);
+	char abi[16];
+
+	snprintf(abi, sizeof(abi), "%u.%u", (unsigned)p->desc.abi_major,
+	    (unsigned)p->desc.abi_minor);
 	cJSON_AddStringToObject(o, "version", p->desc.version);
+	cJSON_AddStringToObject(o, "abi", abi);
 	cJSON_AddStringToObject(o, "file", p->path);
 	cJSON_AddStringToObject(o, "description",
 	    p->desc.description ? p->desc.description : "");
@@ -963,6 +955,8 @@ plugin_json(const struct loaded_plugin *p)
 		    (op->flags & OPRUN_OP_CANCELLABLE) != 0);
 		cJSON_AddBoolToObject(j, "needs_delegated_token",
 		    (op->flags & OPRUN_OP_NEEDS_DELEGATED_TOKEN) != 0);
+		cJSON_AddBoolToObject(j, "directory_writer",
+		    (op->flags & OPRUN_OP_DIRECTORY_WRITER) != 0);
 		cJSON_AddItemToArray(ops, j);
 	}
 	keys = cJSON_AddArrayToObject(o, "config_keys");
@@ -1327,7 +1321,9 @@ static const struct {
 	{ "config", cmd_config }, { "worker", cmd_worker },
 	{ "prune", cmd_prune }, { "check-store", cmd_check_store },
 	{ "store", cmd_store }, { "serve", cmd_serve },
-	{ "executor", cmd_executor },
+	{ "executor", cmd_executor }, { "keygen", cmd_keygen },
+	{ "docs", cmd_docs }, { "export", cmd_export },
+	{ "backups", cmd_backups }, { "directory", cmd_directory },
 };
 
 /*

@@ -1,6 +1,8 @@
 /*
- * graph - the Microsoft Graph client of the host (DESIGN section 6); the
- * only module that knows libcurl.
+ * graph - the Microsoft Graph client of the host (docs/DESIGN.md section
+ * 6); the only module that knows libcurl.  What Graph does that it relies
+ * on is in docs/graph.md (A4 paging, A5 throttling, A6 errors, A8 tokens,
+ * A9 $batch).
  *
  * One client per process keeps one curl handle (connections are reused)
  * and the app tokens of each tenant, in memory only, until shortly before

@@ -1,7 +1,7 @@
 /*
  * handoff - a submit whose operation acts as the initiator carries the
  * user's delegated token to `oprun serve`, which alone holds it, in
- * memory (DESIGN section 6).  The token is never written anywhere.
+ * memory (docs/DESIGN.md section 6).  The token is never written anywhere.
  *
  * The submitting process prepares and validates the run itself
  * (submit_prepare), then sends the run and the token over the runner's

@@ -468,6 +468,16 @@ const struct oprun_host hostapi_table = {
 	.last_error = hostapi_last_error,
 };
 
+static int
+init_plugin(struct loaded_plugin *p, struct oprun_ctx *ctx, char *msg,
+    size_t len)
+{
+	int rc = p->desc.init(&hostapi_table, ctx, msg, len);
+
+	hostapi_ctx_done(ctx);
+	return rc;
+}
+
 int
 hostapi_plugin_ready(struct loaded_plugin *p, struct store *st, char *err,
     size_t errlen)
@@ -478,7 +488,7 @@ hostapi_plugin_ready(struct loaded_plugin *p, struct store *st, char *err,
 	if (p->init_state == 0) {
 		p->init_state = 1;
 		if (p->desc.init != NULL &&
-		    p->desc.init(&hostapi_table, &ctx, msg, sizeof(msg)) != 0) {
+		    init_plugin(p, &ctx, msg, sizeof(msg)) != 0) {
 			p->init_state = -1;
 			snprintf(p->init_err, sizeof(p->init_err), "plugin %s "
 			    "refused to start: %s", p->desc.name,

@@ -1,5 +1,6 @@
 /*
- * identity - canonical JSON and the dedupe identity (DESIGN section 2).
+ * identity - canonical JSON and the dedupe identity (docs/DESIGN.md
+ * section 2).
  *
  * Canonical JSON: object keys sorted bytewise, no whitespace, strings as
  * UTF-8 with only '"', '\\' and control characters escaped (\uXXXX, lower

@@ -327,8 +327,19 @@ find_in(const struct loaded_plugin *p, const char *type)
 	return NULL;
 }
 
+/* The first operation of p that may write the directory cache. */
+static const char *
+directory_writer(const struct loaded_plugin *p)
+{
+	for (size_t i = 0; i < p->nops; i++)
+		if (p->ops[i].op.flags & OPRUN_OP_DIRECTORY_WRITER)
+			return p->ops[i].op.type;
+	return NULL;
+}
+
 /* Refuses every plugin that shares an operation type or a name with
- * another, naming both files. */
+ * another, naming both files, and two plugins that would both write the
+ * directory cache (one writer, every other plugin reads). */
 static void
 refuse_duplicates(struct plugin_registry *reg, struct diag *diag)
 {
@@ -337,6 +348,17 @@ refuse_duplicates(struct plugin_registry *reg, struct diag *diag)
 
 		for (size_t j = i + 1; j < reg->n; j++) {
 			struct loaded_plugin *b = reg->plugins[j];
+
+			if (directory_writer(a) != NULL &&
+			    directory_writer(b) != NULL) {
+				diag_add(diag, "plugins %s and %s: both write "
+				    "the directory cache (operations '%s' and "
+				    "'%s' are flagged OPRUN_OP_DIRECTORY_WRITER); "
+				    "both refused, remove one", a->path,
+				    b->path, directory_writer(a),
+				    directory_writer(b));
+				a->refused = b->refused = 1;
+			}
 
 			if (strcmp(a->desc.name, b->desc.name) == 0) {
 				diag_add(diag, "plugins %s and %s: both are "

@@ -1,6 +1,7 @@
 /*
- * loader - finds, checks and dlopens operation plugins (DESIGN section 5)
- * and keeps the registry of the operations they provide.
+ * loader - finds, checks and dlopens operation plugins
+ * (docs/DESIGN.md section 5) and keeps the registry of the operations
+ * they provide.
  *
  * Only *.so files directly in the plugin directory are considered.  Each
  * is opened with O_NOFOLLOW, checked through its descriptor (regular file,

@@ -41,7 +41,8 @@ run_state_terminal(enum run_state s)
 }
 
 /*
- * The lifecycle of DESIGN section 1, and the only statement of it:
+ * The lifecycle of docs/DESIGN.md section 1, and the only statement of
+ * it:
  *   queued  -> running (claim) | canceled (cancel) | failed (dispatch)
  *   running -> succeeded | partial | failed | canceled (finish, cancel,
  *              timeout, crash) | queued (crash of an idempotent run)

@@ -1,5 +1,6 @@
 /*
- * run - the operation run record (DESIGN section 1) and its state machine.
+ * run - the operation run record (docs/DESIGN.md section 1) and its
+ * state machine.
  *
  * run_transition_allowed() is the single place that says which lifecycle
  * transitions are legal; the store refuses every other one.  A struct run
@@ -97,10 +98,10 @@ void		 run_set_text(char **dst, const char *src, size_t max);
 
 /* Hex of the dedupe key; buf holds 65 bytes. */
 void		 run_dedupe_hex(const struct run *r, char *buf);
-/* The public JSON object of DESIGN section 1 (caller deletes it).  With
- * detail, history and failures are included.  payload and result are
- * their stored text embedded as cJSON raw items (exact numbers): print
- * the object; do not read them back as values. */
+/* The public JSON object of docs/DESIGN.md section 1 (caller deletes
+ * it).  With detail, history and failures are included.  payload and
+ * result are their stored text embedded as cJSON raw items (exact
+ * numbers): print the object; do not read them back as values. */
 struct cJSON	*run_to_json(const struct run *r, int detail);
 
 #endif

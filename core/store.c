@@ -2,7 +2,8 @@
  * store.c - the LMDB backend of store.h.
  *
  * Databases (all in one environment, one write transaction per change):
- *   meta     "schema" -> u32, "next_id" -> u64, "next_notif" -> u64
+ *   meta     "schema" -> u64 (STORE_SCHEMA_VERSION), "next_id",
+ *            "next_notif", "next_dir_gen" -> u64 counters
  *   runs     id (u64 big-endian, so key order is id order) -> run record
  *   queue    id -> "" for every queued run; the first key is the oldest
  *   active   dedupe key (32 bytes) -> id, for every queued/running run
@@ -10,6 +11,9 @@
  *            y=type, i=initiator), scanned backwards for newest first
  *   notif    user + NUL + notification id -> notification record
  *   kv       plugin + NUL + key -> value
+ *   docs     run documents (store_docs.c)
+ *   dir, dirname, dirmeta
+ *            the directory cache (store_dir.c)
  *
  * Records start with a format version byte and use host byte order: the
  * environment is local to one host.  Bump RUN_RECORD_VERSION (and teach
@@ -2257,6 +2261,9 @@ struct checker {
 	void *arg;
 	long problems;
 };
+
+static void vproblem(struct checker *c, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void
 vproblem(struct checker *c, const char *fmt, va_list ap)

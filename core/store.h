@@ -284,7 +284,7 @@ int	store_doc_count(struct store *st, uint64_t run_id, uint64_t *n,
  * invisible to readers), adds rows through store_writes with its
  * progress, and commits it: one transaction makes it current and drops
  * the previous one.  A sync that ends without commit leaves the current
- * snapshot as it was; its rows go when its run ends. */
+ * snapshot as it was; its rows go when its run stops running. */
 int	store_dir_begin(struct store *st, uint64_t run_id, const char *tenant,
 	    const char *kind, uint64_t *gen, char *err, size_t errlen);
 /* Returns 1 if gen is no longer the kind's snapshot in progress. */

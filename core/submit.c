@@ -73,15 +73,21 @@ static int
 plugin_checks(struct runtime *rt, const struct loaded_op *op,
     const char *canonical, struct run *r, char *err, size_t errlen)
 {
-	struct oprun_ctx ctx = { .plugin = op->plugin, .st = rt->st };
+	struct oprun_ctx ctx = { .plugin = op->plugin, .st = rt->st,
+		.cfg = &rt->cfg };
 	char msg[512] = "";
 	char *narrow = NULL, *ident;
 	size_t cap = (size_t)rt->cfg.max_payload_bytes + 1;
+	int refused = 0;
 
 	if (hostapi_plugin_ready(op->plugin, rt->st, err, errlen) != 0)
 		return -1;
-	if (op->op.validate != NULL && op->op.validate(&hostapi_table, &ctx,
-	    canonical, msg, sizeof(msg)) != 0)
+	if (op->op.validate != NULL) {
+		refused = op->op.validate(&hostapi_table, &ctx, canonical, msg,
+		    sizeof(msg)) != 0;
+		hostapi_ctx_done(&ctx);
+	}
+	if (refused)
 		return errf(err, errlen, "%s refused the payload: %s",
 		    op->op.type, msg[0] != '\0' ? msg : "no reason given");
 	if (op->op.identity != NULL) {

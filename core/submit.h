@@ -1,5 +1,6 @@
 /*
- * submit - validates a submit request and creates the run (DESIGN 4).
+ * submit - validates a submit request and creates the run
+ * (docs/DESIGN.md section 4).
  *
  * Checks, in order, each failing with one line that says what was wrong,
  * where, and how to fix it, before anything is written: the type, names

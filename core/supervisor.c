@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "exitcodes.h"
 #include "handoff.h"
 #include "log.h"
 #include "plugin_watch.h"

@@ -1,5 +1,6 @@
 /*
- * supervisor - `oprun serve` (DESIGN section 4) and its executors.
+ * supervisor - `oprun serve` (docs/DESIGN.md section 4) and its
+ * executors.
  *
  * The supervisor checks the configuration and the plugins, resolves runs
  * a dead runner left running, then keeps [runner] executors executor
@@ -17,7 +18,7 @@
  * plugin directory reloads the same way by itself (plugin_watch.h), and
  * executors rescan it before failing a run of a type they do not know.
  *
- * Both functions return the process exit status (see cli.h).
+ * Both functions return the process exit status (see exitcodes.h).
  */
 #ifndef OPRUN_SUPERVISOR_H
 #define OPRUN_SUPERVISOR_H

@@ -249,10 +249,10 @@ struct oprun_host {
 			     const char *json);
 	int (*directory_commit)(struct oprun_ctx *ctx, const char *kind);
 
-	/* Calls each(arg, id, display_name, json) for every cached object
+	/* Calls each(arg, id, display_name, json) for the cached objects
 	 * of TENANT's KIND whose display name equals NAME ignoring ASCII
-	 * case: all of them, so the caller sees an ambiguity.  Returns the
-	 * number of hits (0: none), -1 on error. */
+	 * case (the first 64 of them), so the caller sees an ambiguity.
+	 * Returns the number of hits, all counted (0: none), -1 on error. */
 	int (*directory_find_by_name)(struct oprun_ctx *ctx, const char *tenant,
 				      const char *kind, const char *name,
 				      int (*each)(void *arg, const char *id,

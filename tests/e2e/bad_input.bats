@@ -605,6 +605,6 @@ assert_empty_store() {
 	run oprun config check
 	echo "$output"
 	[ "$status" -eq 2 ]
-	[ "${lines[0]}" = "$CFG:3: unknown key durabilty in [store]; the known keys are path, durability, map_size_mb" ]
+	[ "${lines[0]}" = "$CFG:3: unknown key durabilty in [store]; the known keys are path, durability, secrets_key_file, map_size_mb" ]
 	[[ "$output" != *"conf/oprun.ini"* ]]
 }

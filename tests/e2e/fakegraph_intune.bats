@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The fake Graph server's beta Intune families (graph-intune.md A1-A3,
+# The fake Graph server's beta Intune families (docs/graph.md A1-A3,
 # C2 S4/S7/S8): administrative templates and their definition values,
 # PowerShell scripts, assignment filters, role scope tags, encrypted OMA
 # values, scheduleActionsForRules, write throttling per family and the

@@ -300,3 +300,14 @@ plugin_source() {
 	one_refusal "plugin $PLUGIN_DIR/nodsize.so: descriptor has size 0*; set .size = sizeof(struct oprun_plugin)"
 	remaining_plugins_work
 }
+
+@test "two plugins that would both write the directory cache are both refused, naming both files" {
+	install -m 644 "$OPRUN_BUILD/test-plugins/docstest.so" "$PLUGIN_DIR/"
+	plugin_source writer2 'sizeof(struct oprun_operation)' '' |
+	    sed 's/\.type = "test-writer2",/& .flags = OPRUN_OP_DIRECTORY_WRITER,/' \
+	    >"$TEST_DIR/writer2.c"
+	grep -q 'OPRUN_OP_DIRECTORY_WRITER' "$TEST_DIR/writer2.c"
+	build_plugin writer2
+	one_refusal "plugins $PLUGIN_DIR/docstest.so and $PLUGIN_DIR/writer2.so: both write the directory cache (operations 'test-dir' and 'test-writer2' are flagged OPRUN_OP_DIRECTORY_WRITER); both refused, remove one"
+	remaining_plugins_work
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# `oprun serve` end to end (DESIGN section 4): the supervisor and its
-# crash-isolated executors.  A plugin that crashes or hangs costs only
+# `oprun serve` end to end (docs/DESIGN.md section 4): the supervisor and
+# its crash-isolated executors.  A plugin that crashes or hangs costs only
 # its executor and its run; deadlines and cancels are enforced; SIGKILL
 # of the whole runner loses no acknowledged run and never runs a
 # non-idempotent operation twice; SIGHUP reloads plugins; SIGTERM stops

@@ -62,7 +62,7 @@ static const char *const owned_gpconf[] = {
 };
 static const char *const owned_scopetags[] = {"isBuiltIn", NULL};
 
-/* graph-intune.md A1-A3 and S4, S7. */
+/* docs/graph.md A1-A3 and C2 S4, S7. */
 static const struct family families[COLL_N] = {
 	[COLL_DEVCONF] = {
 		.name = "deviceConfigurations", .assignable = true,
@@ -128,7 +128,7 @@ static const char *const pager_names[PAGE_N - COLL_N] = {
 	"presentations", "groups"
 };
 
-/* Defaults mirror real Graph (graph-intune.md A4 and S5): settings
+/* Defaults mirror real Graph (docs/graph.md A4 and C2 S5): settings
  * catalog policies and their settings 25, groups 100 (at most 999), the
  * rest 1000. */
 static long

@@ -1,7 +1,7 @@
 /*
  * errors - the three error body shapes clients must parse: Graph OData
  * errors, the Intune variant with a JSON document inside "message", and
- * the Entra token endpoint's OAuth errors (graph-intune.md A6).
+ * the Entra token endpoint's OAuth errors (docs/graph.md A6).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "fakegraph.h"

@@ -1,7 +1,9 @@
 /*
  * fakegraph - a fake Microsoft Graph and Entra ID token server for the
  * end-to-end tests (see README.md for the control API and the emulated
- * behaviour, and graph-intune.md C2 for the spec it follows).
+ * behaviour, and docs/graph.md C2 for the spec it follows).  Section
+ * names in the comments of tests/fakegraph (A3, S7) cite docs/graph.md:
+ * A1-A9 are how Graph behaves, S1-S10 the parts of its section C2.
  *
  * Threading: libmicrohttpd runs one internal polling thread and every
  * request handler runs on it, so the state in struct server is touched by

@@ -201,7 +201,7 @@ def assignment_filters(tenant):
 
 def gp_definitions(tenant):
     # Built-in ADMX definitions have the same ids in every tenant;
-    # ingested (custom) ones differ (graph-intune.md A1).
+    # ingested (custom) ones differ (docs/graph.md A1).
     b = lambda n: str(uuid.uuid5(NS, f"builtin/gpdef/{n}"))
     p = lambda d, n: str(uuid.uuid5(NS, f"{d}/presentation/{n}"))
     def pres(d, n, kind, label):

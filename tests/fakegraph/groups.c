@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Least privileged first (graph-intune.md A7); the ReadWrite ones
+/* Least privileged first (docs/graph.md A7); the ReadWrite ones
  * include reading. */
 static const char *const group_grants[] = {
 	"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All",

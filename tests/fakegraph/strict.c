@@ -1,8 +1,9 @@
 /*
- * strict - write validation (S7).  Deliberately stricter than Graph:
- * real Graph ignores some server-owned properties and rejects others, so
- * the fake rejects them all.  A client that passes here strips what it
- * must before POST, PATCH, PUT and /assign (graph-intune.md A3).
+ * strict - write validation (docs/graph.md C2 S7).  Deliberately
+ * stricter than Graph: real Graph ignores some server-owned properties
+ * and rejects others, so the fake rejects them all.  A client that passes
+ * here strips what it must before POST, PATCH, PUT and /assign
+ * (docs/graph.md A3).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "fakegraph.h"
