@@ -50,8 +50,6 @@ CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
 TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record graphtest \
 	       docstest \
 	       rawtext
-# docdump reads documents and the directory cache for tests/e2e/capture.bats.
-TEST_PLUGINS += docdump
 TEST_PLUGIN_SO = $(TEST_PLUGINS:%=$(BUILD)/test-plugins/%.so)
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))

@@ -2,8 +2,8 @@
 # The Intune plugins directory-sync and backup-capture end to end: the
 # real `oprun serve`, the plugins as built into $OPRUN_BUILD/plugins and
 # the fake Graph server.  Documents and the directory cache are read back
-# through the docdump test plugin (the same host table); the documents
-# are compared with the fixture by capture_check.py.
+# with `oprun docs` and `oprun directory`; the documents are compared
+# with the fixture by capture_check.py.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -22,8 +22,7 @@ setup() {
 	FG_PID=
 	rm -f "$PLUGIN_DIR"/*.so
 	install -m 644 "$OPRUN_BUILD/plugins/directory-sync.so" \
-	    "$OPRUN_BUILD/plugins/backup-capture.so" \
-	    "$OPRUN_BUILD/test-plugins/docdump.so" "$PLUGIN_DIR/"
+	    "$OPRUN_BUILD/plugins/backup-capture.so" "$PLUGIN_DIR/"
 	printf '%s\n' "$(fx tenants.0.apps.0.client_secret)" >"$TEST_DIR/secret"
 	chmod 600 "$TEST_DIR/secret"
 	make_key "$TEST_DIR/key"
@@ -63,13 +62,9 @@ serve_teardown_keep() {
 	fi
 }
 
-# make_key FILE: a sealing key, with `oprun keygen` when it exists.
+# make_key FILE: a sealing key (mode 0600).
 make_key() {
-	if ! "$OPRUN_BUILD/oprun" keygen "$1" >/dev/null 2>&1; then
-		od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$1"
-		echo >>"$1"
-	fi
-	chmod 600 "$1"
+	"$OPRUN_BUILD/oprun" keygen "$1" >/dev/null
 }
 
 # capture_config [LINE...]: the config for the fake server at $FG, with
@@ -112,23 +107,26 @@ submit_wait() {
 	echo "$id"
 }
 
-# dump_docs RUN FILE: the documents of RUN, one JSON line each, in FILE.
+# dump_docs RUN FILE: the documents of RUN (oprun docs), one JSON line
+# {"name": ..., "doc": ...} each, in name order, in FILE.
 dump_docs() {
-	local id
-	id=$(submit_wait test-docs "{\"run\":$1,\"out\":\"$2\"}") || return 1
-	[ "$(run_field "$id" state)" = succeeded ] || {
-		oprun show "$id" >&2
-		return 1
-	}
+	local n
+	oprun docs "$1" --json |
+	    json_eval '"\n".join(x["name"] for x in d["documents"])' \
+	    >"$2.names" || return 1
+	: >"$2"
+	while read -r n; do
+		[ -n "$n" ] || continue
+		printf '{"name":"%s","doc":%s}\n' "$n" "$(oprun docs "$1" "$n")" \
+		    >>"$2"
+	done <"$2.names"
+	rm -f "$2.names"
 }
 
-# lookup KIND IDS-JSON FILE: directory_get of each id; prints the
-# docdump result ({"found", "missing", "synced_at"}).
-lookup() {
-	local id
-	id=$(submit_wait test-directory \
-	    "{\"kind\":\"$1\",\"ids\":$2,\"out\":\"$3\"}") || return 1
-	run_field "$id" result
+# synced KIND: when contoso's KIND was last synced (oprun directory).
+synced() {
+	oprun directory contoso --json |
+	    json_eval "[k['synced_at'] for k in d['kinds'] if k['kind'] == '$1'][0]"
 }
 
 # fault RULES-JSON: queues fault rules on the fake server.
@@ -215,6 +213,12 @@ t["deviceConfigurations"][1]["assignments"] = [{"target": {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"configurationPolicies: 3 documents, 33 settings"* ]]
 	[[ "$output" == *"deviceConfigurations: 5 documents, 0 settings, 33 assignments"* ]]
+	# The backup reads back through the CLI.
+	[ "$(oprun backups --json | json_eval '[(b["objects"], b["failed"], b["documents"]) for b in d["backups"]]')" = '[[20,0,20]]' ]
+	run oprun export "$id" "$TEST_DIR/export"
+	[ "$status" -eq 0 ]
+	[ "$output" = "exported 20 documents of run $id to $TEST_DIR/export" ]
+	[ -f "$TEST_DIR/export/configurationPolicies/Win - Many settings__$(json_get tenants.0.configurationPolicies.1.id <"$fixture").json" ]
 
 	# Sub-requests went in $batch items; outside them only list pages
 	# (their nextLinks too) and the one decrypt call.  One $batch per
@@ -378,6 +382,8 @@ t["deviceConfigurations"][2]["assignments"] = [
 	[ "$(printf '%s' "$doc" | json_get doc.object.omaSettings.1.isEncrypted)" = true ]
 	# The decrypt call was made, so the plain value crossed the host.
 	curl -sf "$FG/_fake/requests" | grep -q getOmaSettingPlainTextValue
+	oprun export "$id" "$TEST_DIR/export"
+	grep -q -r 'oprun-sealed:v1:' "$TEST_DIR/export/deviceConfigurations"
 
 	# Without a key the object fails with the reason; the rest is kept.
 	stop_serve
@@ -404,13 +410,15 @@ t["deviceConfigurations"][2]["assignments"] = [
 @test "directory-sync failing on the second page of groups is partial and leaves the previous snapshot whole" {
 	fixture=$(fixture_with 'f["page_max"]["groups"] = 100')
 	start_all "$fixture"
-	ids=$(json_eval '[g["id"] for g in d["tenants"][0]["groups"]]' <"$fixture")
 
 	first=$(submit_wait directory-sync '{}')
 	[ "$(run_field "$first" state)" = succeeded ]
 	[ "$(run_field "$first" result.groups)" = '{"committed":true,"count":245}' ]
-	before=$(lookup groups "$ids" "$TEST_DIR/before.jsonl")
-	[ "$(printf '%s' "$before" | json_get found)" = 245 ]
+	oprun directory contoso --kind groups --json >"$TEST_DIR/before.json"
+	[ "$(json_get objects.length <"$TEST_DIR/before.json")" = 245 ]
+	[ "$(json_eval 'sorted(o["id"] for o in d["objects"])' <"$TEST_DIR/before.json")" = \
+	  "$(json_eval 'sorted(g["id"] for g in d["tenants"][0]["groups"])' <"$fixture")" ]
+	when=$(synced groups)
 
 	fault '{"rules":[{"path":"/v1.0/groups$","query":"skiptoken","status":500}]}'
 	second=$(submit_wait directory-sync '{}')
@@ -427,9 +435,10 @@ t["deviceConfigurations"][2]["assignments"] = [
 	[ "$(run_field "$second" result.assignmentFilters.committed)" = true ]
 	[ "$(run_field "$second" result.roleScopeTags.committed)" = true ]
 
-	# Every group is still cached, from the first sync.
-	after=$(lookup groups "$ids" "$TEST_DIR/after.jsonl")
-	[ "$(printf '%s' "$after" | json_get found)" = 245 ]
-	[ "$(printf '%s' "$after" | json_get synced_at)" = "$(printf '%s' "$before" | json_get synced_at)" ]
-	cmp "$TEST_DIR/before.jsonl" "$TEST_DIR/after.jsonl"
+	# Every group is still cached, from the first sync; the other kinds
+	# were synced again.
+	oprun directory contoso --kind groups --json >"$TEST_DIR/after.json"
+	cmp "$TEST_DIR/before.json" "$TEST_DIR/after.json"
+	[ "$(synced groups)" = "$when" ]
+	[ "$(synced roleScopeTags)" != "$when" ]
 }
