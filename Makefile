@@ -198,6 +198,10 @@ install: all
 # on it.  `make format-check FORMAT_FILES="core/*.c core/*.h"` shows the
 # rest.
 FORMAT_FILES ?= core/main.c core/runtime.c core/exitcodes.h
+# The Intune library and plugins conform (a FORMAT_FILES given on the
+# command line replaces the whole list).
+FORMAT_FILES += $(wildcard plugins/intune/*.[ch]) \
+		$(foreach p,$(INTUNE_PLUGINS),$(wildcard plugins/$(p)/*.[ch]))
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 

@@ -84,22 +84,26 @@ capture_family(struct capture *cap, size_t fi)
 	if (intune_pager_init(&pager, cap->host, cap->ctx, url, NULL) != 0)
 		snprintf(err, sizeof(err), "out of memory");
 	else
-		while (!cap->canceled && (rc = intune_pager_next(&pager,
-		    &items, err, sizeof(err))) == 1)
+		while (!cap->canceled &&
+		    (rc = intune_pager_next(&pager, &items, err,
+			 sizeof(err))) == 1)
 			capture_page(cap, fi, items);
 	intune_pager_free(&pager);
 	if (cap->canceled)
 		return;
 	if (rc == 0) {
 		c->listed = 1;
-		cap->host->log(cap->ctx, OPRUN_LOG_INFO, "%s: %llu captured, "
-		    "%llu failed", fam->name, (unsigned long long)c->captured,
+		cap->host->log(cap->ctx, OPRUN_LOG_INFO,
+		    "%s: %llu captured, %llu failed", fam->name,
+		    (unsigned long long)c->captured,
 		    (unsigned long long)c->failed);
 		return;
 	}
 	/* Never a silently short backup: the family fails as an item. */
-	snprintf(why, sizeof(why), "the list of %s was not completed, so "
-	    "the backup lacks some of them: %s", fam->name, err);
+	snprintf(why, sizeof(why),
+	    "the list of %s was not completed, so the backup lacks some of "
+	    "them: %s",
+	    fam->name, err);
 	cap->host->set_total(cap->ctx, ++cap->total);
 	capture_failed(cap, fam->name, why);
 	cap->host->log(cap->ctx, OPRUN_LOG_WARN, "%s", why);
@@ -125,10 +129,10 @@ synced_at(struct capture *cap, cJSON *warnings)
 			continue;
 		}
 		cJSON_AddNullToObject(o, kind);
-		snprintf(text, sizeof(text), "the directory cache of %s %s: "
-		    "they are recorded by id only (inCache false); run "
-		    "directory-sync first", kind, ms == 0 ? "was never synced" :
-		    "could not be read");
+		snprintf(text, sizeof(text),
+		    "the directory cache of %s %s: they are recorded by id "
+		    "only (inCache false); run directory-sync first",
+		    kind, ms == 0 ? "was never synced" : "could not be read");
 		cJSON_AddItemToArray(warnings, cJSON_CreateString(text));
 		cap->host->log(cap->ctx, OPRUN_LOG_WARN, "%s", text);
 	}
@@ -162,8 +166,8 @@ set_result(struct capture *cap, cJSON *synced, cJSON *warnings)
 		cJSON_Delete(warnings);
 	if ((text = cJSON_PrintUnformatted(r)) == NULL ||
 	    cap->host->set_result(cap->ctx, text) != 0)
-		cap->host->log(cap->ctx, OPRUN_LOG_ERROR, "could not set the "
-		    "result");
+		cap->host->log(cap->ctx, OPRUN_LOG_ERROR,
+		    "could not set the result");
 	cJSON_free(text);
 	cJSON_Delete(r);
 }
@@ -178,8 +182,9 @@ capture_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 	cJSON *warnings, *synced;
 	size_t i;
 
-	if (intune_host_check(host, INTUNE_NEED_GRAPH | INTUNE_NEED_DOCS |
-	    INTUNE_NEED_DIR_READ, err, sizeof(err)) != 0 ||
+	if (intune_host_check(host,
+		INTUNE_NEED_GRAPH | INTUNE_NEED_DOCS | INTUNE_NEED_DIR_READ,
+		err, sizeof(err)) != 0 ||
 	    selection_parse(run->payload, &cap.sel, err, sizeof(err)) != 0) {
 		host->set_reason(ctx, err);
 		return OPRUN_FAILED;
@@ -192,16 +197,16 @@ capture_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 	set_result(&cap, synced, warnings);
 	selection_free(&cap.sel);
 	if (cap.canceled) {
-		snprintf(reason, sizeof(reason), "canceled after %llu "
-		    "documents; the backup is incomplete",
+		snprintf(reason, sizeof(reason),
+		    "canceled after %llu documents; the backup is incomplete",
 		    (unsigned long long)cap.documents);
 		host->set_reason(ctx, reason);
 		return OPRUN_CANCELED;
 	}
 	outcome = intune_outcome(cap.ok, cap.failed);
 	if (outcome == OPRUN_FAILED) {
-		snprintf(reason, sizeof(reason), "nothing could be captured: "
-		    "%s", cap.first_error);
+		snprintf(reason, sizeof(reason),
+		    "nothing could be captured: %s", cap.first_error);
 		host->set_reason(ctx, reason);
 	}
 	return outcome;
@@ -223,10 +228,8 @@ capture_validate(const struct oprun_host *host, struct oprun_ctx *ctx,
 
 INTUNE_OPERATION(capture_op, "backup-capture",
     "capture the tenant's Intune policies, with assignments, as a backup",
-    OPRUN_OP_IDEMPOTENT | OPRUN_OP_CANCELLABLE, capture_validate,
-    capture_run);
+    OPRUN_OP_IDEMPOTENT | OPRUN_OP_CANCELLABLE, capture_validate, capture_run);
 
 INTUNE_PLUGIN("backup-capture", "1.0.0",
-    "Intune backup: policies, settings, assignments, scripts, filters, "
-    "scope tags",
+    "Intune backup: policies, assignments, scripts, filters, scope tags",
     &capture_op)

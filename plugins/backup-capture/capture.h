@@ -18,15 +18,15 @@
 /* What a payload asks for: the families (default all) and the ids. */
 struct selection {
 	int family[INTUNE_FAMILY_COUNT]; /* by index in intune_families */
-	cJSON *ids;			  /* array of strings; NULL: every id */
+	cJSON *ids;			 /* array of strings; NULL: every id */
 };
 
 /* Parses and checks payload.  Returns 0 (free sel with selection_free),
  * or -1 with one line in err naming the field. */
-int	selection_parse(const char *payload, struct selection *sel, char *err,
-	    size_t errlen);
-int	selection_wants(const struct selection *sel, const char *id);
-void	selection_free(struct selection *sel);
+int selection_parse(const char *payload, struct selection *sel, char *err,
+    size_t errlen);
+int selection_wants(const struct selection *sel, const char *id);
+void selection_free(struct selection *sel);
 
 /* Counts of one family. */
 struct family_count {
@@ -50,10 +50,10 @@ struct capture {
  * one document each, reporting each object as an item (succeeded, or
  * failed with its reason).  Polls for cancel between objects and sets
  * cap->canceled when it stops for it. */
-void	capture_chunk(struct capture *cap, size_t fi, const cJSON *const *items,
-	    size_t n);
+void capture_chunk(struct capture *cap, size_t fi, const cJSON *const *items,
+    size_t n);
 
 /* Records a failed item: item_done, counts, first error. */
-void	capture_failed(struct capture *cap, const char *item, const char *why);
+void capture_failed(struct capture *cap, const char *item, const char *why);
 
 #endif

@@ -35,12 +35,10 @@ struct sub_req {
 	char url[URL_MAX];
 };
 
-static const struct intune_sub assignments_sub = { "assignments", NULL,
-	NULL };
+static const struct intune_sub assignments_sub = { "assignments", NULL, NULL };
 
 /* Marks o failed with the first reason given. */
-static void
-fail(struct object *o, const char *fmt, ...)
+static void fail(struct object *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -85,14 +83,14 @@ queue_each(struct sub_req *r)
 		id = intune_json_str(item, "id");
 		if (id == NULL || !intune_safe_id(id) ||
 		    join(item_url, sizeof(item_url), r->url, "/", id) != 0 ||
-		    join(url, sizeof(url), item_url, "/",
-		    r->sub->each->name) != 0) {
+		    join(url, sizeof(url), item_url, "/", r->sub->each->name) !=
+			0) {
 			fail(r->o, "%s: an item without a usable id",
 			    r->sub->name);
 			return;
 		}
 		if (intune_json_set(item, r->sub->each->name,
-		    arr = cJSON_CreateArray()) != 0) {
+			arr = cJSON_CreateArray()) != 0) {
 			fail(r->o, "out of memory");
 			return;
 		}
@@ -122,7 +120,7 @@ queue_list(struct object *o, struct intune_batch *b,
 
 	if (r == NULL || join(r->url, sizeof(r->url), url, "", "") != 0 ||
 	    join(full, sizeof(full), url, sub->query != NULL ? "?" : "",
-	    sub->query != NULL ? sub->query : "") != 0) {
+		sub->query != NULL ? sub->query : "") != 0) {
 		free(r);
 		fail(o, "%s: URL too long or out of memory", sub->name);
 		return;
@@ -152,8 +150,8 @@ got_each(void *arg, const struct intune_answer *a)
 	cJSON_ArrayForEach(m, a->body) {
 		if (strcmp(m->string, "@odata.context") == 0)
 			continue;
-		if (intune_json_set(o->obj, m->string,
-		    cJSON_Duplicate(m, 1)) != 0) {
+		if (intune_json_set(o->obj, m->string, cJSON_Duplicate(m, 1)) !=
+		    0) {
 			fail(o, "out of memory");
 			return;
 		}
@@ -169,8 +167,8 @@ queue_object(struct object *o, struct intune_batch *b)
 	char base[URL_MAX / 2], url[URL_MAX];
 	cJSON *arr;
 
-	if (intune_family_url(o->fam, NULL, o->id, NULL, base,
-	    sizeof(base)) != 0) {
+	if (intune_family_url(o->fam, NULL, o->id, NULL, base, sizeof(base)) !=
+	    0) {
 		fail(o, "object id too long");
 		return;
 	}
@@ -180,7 +178,7 @@ queue_object(struct object *o, struct intune_batch *b)
 	}
 	for (sub = o->fam->subs; sub != NULL && sub->name != NULL; sub++) {
 		if (intune_json_set(o->obj, sub->name,
-		    arr = cJSON_CreateArray()) != 0) {
+			arr = cJSON_CreateArray()) != 0) {
 			fail(o, "out of memory");
 			return;
 		}
@@ -199,8 +197,8 @@ cached(struct object *o, const char *kind, const char *id)
 {
 	const struct oprun_host *host = o->cap->host;
 	const char *name = NULL, *json = NULL;
-	int rc = host->directory_get(o->cap->ctx, o->cap->run->tenant, kind,
-	    id, &name, &json);
+	int rc = host->directory_get(o->cap->ctx, o->cap->run->tenant, kind, id,
+	    &name, &json);
 	cJSON *ref;
 
 	if (rc < 0) {
@@ -333,8 +331,9 @@ finish(struct object *o)
 
 	snprintf(item, sizeof(item), "%s/%s", o->fam->name, o->id);
 	snprintf(doc_name, sizeof(doc_name), "%s.json", item);
-	if (!o->failed && intune_seal_secrets(cap->host, cap->ctx, o->fam,
-	    o->id, o->obj, o->err, sizeof(o->err)) < 0)
+	if (!o->failed &&
+	    intune_seal_secrets(cap->host, cap->ctx, o->fam, o->id, o->obj,
+		o->err, sizeof(o->err)) < 0)
 		o->failed = 1;
 	if (!o->failed)
 		text = document(o);

@@ -33,17 +33,20 @@ parse_families(const cJSON *v, struct selection *sel, char *err, size_t errlen)
 		return 0;
 	}
 	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-		return intune_errf(err, errlen, "payload.families: must be a "
-		    "non-empty array of family names (leave it out for all)");
+		return intune_errf(err, errlen,
+		    "payload.families: must be a non-empty array of family "
+		    "names (leave it out for all)");
 	cJSON_ArrayForEach(e, v) {
 		family_names(known, sizeof(known));
 		if (!cJSON_IsString(e))
-			return intune_errf(err, errlen, "payload.families[%d]: "
-			    "must be a family name (%s)", i, known);
+			return intune_errf(err, errlen,
+			    "payload.families[%d]: must be a family name (%s)",
+			    i, known);
 		if ((fam = intune_family_find(e->valuestring)) == NULL)
-			return intune_errf(err, errlen, "payload.families[%d]: "
-			    "unknown family '%.64s'; known: %s", i,
-			    e->valuestring, known);
+			return intune_errf(err, errlen,
+			    "payload.families[%d]: unknown family '%.64s'; "
+			    "known: %s",
+			    i, e->valuestring, known);
 		sel->family[fam - intune_families] = 1;
 		i++;
 	}
@@ -60,13 +63,15 @@ parse_ids(const cJSON *v, struct selection *sel, char *err, size_t errlen)
 		return 0;
 	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0 ||
 	    cJSON_GetArraySize(v) > CAPTURE_MAX_IDS)
-		return intune_errf(err, errlen, "payload.ids: must be an "
-		    "array of 1 to %d object ids (leave it out for all)",
+		return intune_errf(err, errlen,
+		    "payload.ids: must be an array of 1 to %d object ids "
+		    "(leave it out for all)",
 		    CAPTURE_MAX_IDS);
 	cJSON_ArrayForEach(e, v) {
 		if (!cJSON_IsString(e) || !intune_safe_id(e->valuestring))
-			return intune_errf(err, errlen, "payload.ids[%d]: must "
-			    "be an object id (1 to 128 of A-Z a-z 0-9 . _ -)",
+			return intune_errf(err, errlen,
+			    "payload.ids[%d]: must be an object id (1 to 128 "
+			    "of A-Z a-z 0-9 . _ -)",
 			    i);
 		i++;
 	}
@@ -86,16 +91,17 @@ selection_parse(const char *payload, struct selection *sel, char *err,
 	memset(sel, 0, sizeof(*sel));
 	if (p == NULL)
 		rc = intune_errf(err, errlen, "payload: must be a JSON object");
-	for (m = p != NULL ? p->child : NULL; rc == 0 && m != NULL;
-	    m = m->next)
+	for (m = p != NULL ? p->child : NULL; rc == 0 && m != NULL; m = m->next)
 		if (strcmp(m->string, "families") != 0 &&
 		    strcmp(m->string, "ids") != 0)
-			rc = intune_errf(err, errlen, "payload.%.64s: unknown "
-			    "field; backup-capture takes \"families\" and "
-			    "\"ids\"", m->string);
+			rc = intune_errf(err, errlen,
+			    "payload.%.64s: unknown field; backup-capture "
+			    "takes \"families\" and \"ids\"",
+			    m->string);
 	if (rc == 0)
-		rc = parse_families(cJSON_GetObjectItemCaseSensitive(p,
-		    "families"), sel, err, errlen);
+		rc = parse_families(
+		    cJSON_GetObjectItemCaseSensitive(p, "families"), sel, err,
+		    errlen);
 	if (rc == 0)
 		rc = parse_ids(cJSON_GetObjectItemCaseSensitive(p, "ids"), sel,
 		    err, errlen);

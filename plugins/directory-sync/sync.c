@@ -41,8 +41,8 @@ put_page(const struct oprun_host *host, struct oprun_ctx *ctx,
 		name = intune_json_str(item, k->name_prop);
 		if (id == NULL)
 			return intune_errf(err, errlen,
-			    "page %d: an object "
-			    "without an id; the list was not used",
+			    "page %d: an object without an id; the list was "
+			    "not used",
 			    page);
 		if ((json = cJSON_PrintUnformatted(item)) == NULL)
 			return intune_errf(err, errlen, "out of memory");
@@ -144,8 +144,8 @@ sync_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 		if ((rc = sync_kind(host, ctx, k, &count, err, sizeof(err))) ==
 		    SYNC_CANCELED) {
 			host->set_reason(ctx,
-			    "canceled: the kind being read "
-			    "keeps its previous snapshot");
+			    "canceled: the kind being read keeps its previous "
+			    "snapshot");
 			break;
 		}
 		add_kind_result(result, k->kind, count, rc == 0, err);
@@ -155,15 +155,13 @@ sync_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 		if (rc == 0) {
 			ok++;
 			host->log(ctx, OPRUN_LOG_INFO,
-			    "%s: %llu objects "
-			    "committed",
-			    k->kind, (unsigned long long)count);
+			    "%s: %llu objects committed", k->kind,
+			    (unsigned long long)count);
 			continue;
 		}
 		failed++;
 		host->log(ctx, OPRUN_LOG_WARN,
-		    "%s not committed, the previous "
-		    "snapshot stays: %s",
+		    "%s not committed, the previous snapshot stays: %s",
 		    k->kind, err);
 		if (first[0] == '\0')
 			snprintf(first, sizeof(first), "%s: %s", k->kind, err);
@@ -191,8 +189,8 @@ sync_validate(const struct oprun_host *host, struct oprun_ctx *ctx,
 		rc = intune_errf(err, errlen, "payload: must be a JSON object");
 	else if (p->child != NULL)
 		rc = intune_errf(err, errlen,
-		    "payload.%s: unknown field "
-		    "(directory-sync takes no options: give {})",
+		    "payload.%s: unknown field (directory-sync takes no "
+		    "options: give {})",
 		    p->child->string);
 	cJSON_Delete(p);
 	return rc;

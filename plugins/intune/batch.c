@@ -138,9 +138,8 @@ list_answer(struct intune_batch *b, const struct pending *p,
 	}
 	if (!cJSON_IsArray(v)) {
 		snprintf(err, sizeof(err),
-		    "GET /%s%s: answered HTTP %ld "
-		    "without a \"value\" array (request-id %s); the list was "
-		    "not completed",
+		    "GET /%s%s: answered HTTP %ld without a \"value\" array "
+		    "(request-id %s); the list was not completed",
 		    b->version, p->url, a->status,
 		    a->request_id[0] ? a->request_id : "none");
 		p->done(p->arg, err);
@@ -150,9 +149,8 @@ list_answer(struct intune_batch *b, const struct pending *p,
 		if (have++ >= p->max ||
 		    !cJSON_AddItemToArray(p->dest, cJSON_Duplicate(item, 1))) {
 			snprintf(err, sizeof(err),
-			    "GET /%s%s: the list has "
-			    "more than %zu items, or memory ran out; not "
-			    "captured",
+			    "GET /%s%s: the list has more than %zu items, or "
+			    "memory ran out; not captured",
 			    b->version, p->url, p->max);
 			p->done(p->arg, err);
 			return;
@@ -192,8 +190,10 @@ deliver(struct intune_batch *b, const struct pending *p, const cJSON *item,
 		    sizeof(text));
 	if (why != NULL || herr != NULL || a.status < 200 || a.status > 299) {
 		snprintf(line, sizeof(line), "GET /%s%s: %.*s", b->version,
-		    p->url, INTUNE_ERR_MAX, why != NULL ? why : herr != NULL ?
-		    herr : text);
+		    p->url, INTUNE_ERR_MAX,
+		    why != NULL	     ? why :
+			herr != NULL ? herr :
+				       text);
 		a.error = line;
 	}
 	if (p->fn != NULL)
@@ -239,8 +239,7 @@ send_one(struct intune_batch *b, const struct pending *p, size_t n)
 			"the host gave no reason");
 	else if (!cJSON_IsArray(answers = cJSON_Parse(resp.body)))
 		snprintf(why, sizeof(why),
-		    "the $batch answer could not be "
-		    "read (out of memory?)");
+		    "the $batch answer could not be read (out of memory?)");
 	else
 		why[0] = '\0';
 	free(text);

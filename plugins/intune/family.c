@@ -88,8 +88,7 @@ const struct intune_family intune_families[INTUNE_FAMILY_COUNT] = {
 
 const struct intune_dir_kind intune_dir_kinds[INTUNE_DIR_KIND_COUNT] = {
 	{ "groups",
-	    "/v1.0/groups?$select=id,displayName,description,"
-	    "securityEnabled,groupTypes&$top=999",
+	    "/v1.0/groups?$select=id,displayName,description,securityEnabled,groupTypes&$top=999",
 	    "displayName" },
 	{ "assignmentFilters", "/beta" DM "assignmentFilters", "displayName" },
 	{ "roleScopeTags", "/beta" DM "roleScopeTags", "displayName" },

@@ -43,9 +43,7 @@ intune_host_check(const struct oprun_host *host, unsigned need, char *err,
 	if (m == NULL)
 		return 0;
 	return intune_errf(err, errlen,
-	    "this oprun host lacks %s (plugin ABI "
-	    "%s); upgrade oprun",
-	    m, abi);
+	    "this oprun host lacks %s (plugin ABI %s); upgrade oprun", m, abi);
 }
 
 const char *

@@ -66,8 +66,8 @@ intune_pager_next(struct intune_pager *p, const cJSON **items, char *err,
 	p->next = NULL;
 	if (p->parse_failed)
 		return intune_errf(err, errlen,
-		    "page %d: the answer could "
-		    "not be read (out of memory?); the list was not completed",
+		    "page %d: the answer could not be read (out of memory?); "
+		    "the list was not completed",
 		    p->pages + 1);
 	return intune_errf(err, errlen, "page %d: %s", p->pages + 1,
 	    resp.error != NULL && resp.error[0] ? resp.error :
@@ -125,13 +125,13 @@ intune_list_all(const struct oprun_host *host, struct oprun_ctx *ctx,
 		return 0;
 	if (g.full)
 		return intune_errf(err, errlen,
-		    "the list has more than %zu "
-		    "items, or memory ran out; not captured",
+		    "the list has more than %zu items, or memory ran out; not "
+		    "captured",
 		    max_items);
 	if (rc == BAD_PAGE)
 		return intune_errf(err, errlen,
-		    "a page could not be read "
-		    "(out of memory?); the list was not completed");
+		    "a page could not be read (out of memory?); the list was "
+		    "not completed");
 	return intune_errf(err, errlen, "%s",
 	    resp.error != NULL && resp.error[0] ? resp.error :
 						  "the host gave no reason");

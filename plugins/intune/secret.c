@@ -61,8 +61,7 @@ seal_one(const struct oprun_host *host, struct oprun_ctx *ctx,
 
 	if (!ref_ok(ref))
 		return intune_errf(err, errlen,
-		    "setting '%s' is encrypted "
-		    "but has no usable %s",
+		    "setting '%s' is encrypted but has no usable %s",
 		    setting_label(e), s->ref);
 	/* GET .../{id}/getOmaSettingPlainTextValue(secretReferenceValueId='r') */
 	snprintf(fn, sizeof(fn), "/%s(%s='%s')", s->decrypt, s->ref, ref);
@@ -80,8 +79,8 @@ seal_one(const struct oprun_host *host, struct oprun_ctx *ctx,
 	plain = cJSON_GetObjectItemCaseSensitive(answer, "value");
 	if (!cJSON_IsString(plain)) {
 		intune_errf(err, errlen,
-		    "decrypting setting '%s': the answer "
-		    "has no string value (request-id %s)",
+		    "decrypting setting '%s': the answer has no string value "
+		    "(request-id %s)",
 		    setting_label(e),
 		    resp.request_id != NULL ? resp.request_id : "none");
 		goto out;
@@ -117,9 +116,8 @@ intune_seal_secrets(const struct oprun_host *host, struct oprun_ctx *ctx,
 	while ((e = next_secret(fam->secret, obj, e)) != NULL) {
 		if (!OPRUN_HOST_HAS(host, seal))
 			return intune_errf(err, errlen,
-			    "setting '%s' is "
-			    "encrypted and this host cannot seal values (ABI "
-			    "1.2 seal): not captured",
+			    "setting '%s' is encrypted and this host cannot "
+			    "seal values (ABI 1.2 seal): not captured",
 			    setting_label(e));
 		if (seal_one(host, ctx, fam, id, e, err, errlen) != 0)
 			return -1;
@@ -144,14 +142,13 @@ intune_unseal_secrets(const struct oprun_host *host, struct oprun_ctx *ctx,
 		    strncmp(sealed, OPRUN_SEALED_PREFIX,
 			strlen(OPRUN_SEALED_PREFIX)) != 0)
 			return intune_errf(err, errlen,
-			    "setting '%s' is "
-			    "encrypted but its value is not sealed",
+			    "setting '%s' is encrypted but its value is not "
+			    "sealed",
 			    setting_label(e));
 		if (!OPRUN_HOST_HAS(host, unseal) ||
 		    host->unseal(ctx, sealed, &plain) != 0 || plain == NULL)
 			return intune_errf(err, errlen,
-			    "unsealing setting "
-			    "'%s' failed: %s",
+			    "unsealing setting '%s' failed: %s",
 			    setting_label(e),
 			    OPRUN_HOST_HAS(host, unseal) ?
 				intune_last_error(host, ctx) :
