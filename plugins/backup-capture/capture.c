@@ -89,6 +89,9 @@ capture_family(struct capture *cap, size_t fi)
 			 sizeof(err))) == 1)
 			capture_page(cap, fi, items);
 	intune_pager_free(&pager);
+	/* A cancel ends the host's waits early: the list then fails. */
+	if (rc < 0 && cap->host->cancel_requested(cap->ctx))
+		cap->canceled = 1;
 	if (cap->canceled)
 		return;
 	if (rc == 0) {

@@ -85,6 +85,9 @@ sync_kind(const struct oprun_host *host, struct oprun_ctx *ctx,
 		}
 	}
 	intune_pager_free(&pager);
+	/* A cancel ends the host's waits early: the list then fails. */
+	if (rc < 0 && host->cancel_requested(ctx))
+		rc = SYNC_CANCELED;
 	if (rc == 0 && host->directory_commit(ctx, k->kind) != 0)
 		rc = intune_errf(err, errlen, "directory_commit: %s",
 		    intune_last_error(host, ctx));

@@ -326,6 +326,25 @@ t["deviceConfigurations"][1]["assignments"] = [{"target": {
 	cmp "$TEST_DIR/retried.txt" "$TEST_DIR/clean.txt"
 }
 
+@test "a capture canceled while it waits on Graph ends canceled, keeping what it captured, and says so" {
+	start_all
+	fault '{"rules":[{"method":"GET","path":"/beta/deviceManagement/deviceManagementScripts$","status":503,"retry_after":30}]}'
+	id=$(submit_cli backup-capture contoso '{}')
+	for i in $(seq 100); do
+		[ "$(run_field "$id" summary.processed)" -ge 13 ] && break
+		sleep 0.1
+	done
+	oprun cancel "$id" --as alice
+	wait_terminal "$id" 100
+	oprun show "$id"
+	[ "$(run_field "$id" state)" = canceled ]
+	[ "$(run_field "$id" reason)" = "canceled after 13 documents; the backup is incomplete" ]
+	[ "$(run_field "$id" summary.failed)" = 0 ]
+	[ "$(run_field "$id" result.documents)" = 13 ]
+	[ "$(run_field "$id" result.families.deviceManagementScripts.complete)" = false ]
+	[ "$(oprun docs "$id" --json | json_get count)" = 13 ]
+}
+
 @test "assignments name cached groups and filters; ones missing from the cache keep their id with inCache false" {
 	fixture=$(fixture_with '
 t = f["tenants"][0]
