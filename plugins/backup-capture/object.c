@@ -207,12 +207,15 @@ cached(struct object *o, const char *kind, const char *id)
 		return NULL;
 	}
 	ref = cJSON_CreateObject();
-	cJSON_AddStringToObject(ref, "id", id);
-	if (rc == 0 && name != NULL)
-		cJSON_AddStringToObject(ref, "displayName", name);
-	else
-		cJSON_AddNullToObject(ref, "displayName");
-	cJSON_AddBoolToObject(ref, "inCache", rc == 0);
+	if (cJSON_AddStringToObject(ref, "id", id) == NULL ||
+	    (rc == 0 && name != NULL ?
+		    cJSON_AddStringToObject(ref, "displayName", name) :
+		    cJSON_AddNullToObject(ref, "displayName")) == NULL ||
+	    cJSON_AddBoolToObject(ref, "inCache", rc == 0) == NULL) {
+		cJSON_Delete(ref);
+		fail(o, "out of memory");
+		return NULL;
+	}
 	return ref;
 }
 
@@ -250,10 +253,10 @@ annotated(struct object *o, const cJSON *a)
 		intune_json_set(out, "group", ref);
 	if (fid != NULL && fid[0] != '\0' && strcmp(fid, INTUNE_NO_FILTER) &&
 	    (ref = cached(o, "assignmentFilters", fid)) != NULL) {
-		if (ftype != NULL)
-			cJSON_AddStringToObject(ref, "type", ftype);
-		else
-			cJSON_AddNullToObject(ref, "type");
+		if ((ftype != NULL ?
+			    cJSON_AddStringToObject(ref, "type", ftype) :
+			    cJSON_AddNullToObject(ref, "type")) == NULL)
+			fail(o, "out of memory");
 		intune_json_set(out, "filter", ref);
 	}
 	return out;
@@ -315,6 +318,11 @@ document(struct object *o)
 	o->obj = NULL;
 	cJSON_AddItemToObject(doc, "assignments", assigned);
 	cJSON_AddItemToObject(doc, "scopeTags", tags);
+	/* Nothing may go missing on the way, not even when memory runs
+	 * out: every member and every assignment is there, or it fails. */
+	if (cJSON_GetArraySize(doc) != 8 ||
+	    cJSON_GetArraySize(assigned) != cJSON_GetArraySize(o->assignments))
+		fail(o, "out of memory building its document");
 	if (!o->failed && (text = cJSON_PrintUnformatted(doc)) == NULL)
 		fail(o, "out of memory printing its document");
 	cJSON_Delete(doc);
