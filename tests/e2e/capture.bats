@@ -286,9 +286,9 @@ t["deviceConfigurations"][1]["assignments"] = [{"target": {
 @test "an executor SIGKILLed mid-capture: attempt 2 ends with exactly one complete set of documents" {
 	start_all
 	submit_wait directory-sync '{}' >/dev/null
-	# The scripts list waits 4 s: the first four families (13 objects)
-	# are captured and saved by then.
-	fault '{"rules":[{"method":"GET","path":"/beta/deviceManagement/deviceManagementScripts$","status":503,"retry_after":4}]}'
+	# The scripts list waits 8 s (the kill ends it): the first four
+	# families (13 objects) are captured and saved by then.
+	fault '{"rules":[{"method":"GET","path":"/beta/deviceManagement/deviceManagementScripts$","status":503,"retry_after":8}]}'
 	id=$(submit_cli backup-capture contoso '{}')
 	for i in $(seq 100); do
 		[ "$(run_field "$id" summary.processed)" -ge 13 ] && break
