@@ -842,3 +842,49 @@ schedule_next_due(const struct schedule *s, const struct schedule_state *st,
 	return schedule_next(&s->rule,
 	    state_current(s, st) ? st->since_ms : now_ms);
 }
+
+/* ---- listing ------------------------------------------------------ */
+
+static void
+add_time(cJSON *o, const char *key, int64_t ms)
+{
+	char ts[32];
+
+	if (ms < 0) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	format_rfc3339(ms, ts, sizeof(ts));
+	cJSON_AddStringToObject(o, key, ts);
+}
+
+cJSON *
+schedule_to_json(const struct schedule *s, const struct schedule_state *st,
+    int64_t due_ms, const char *last_state)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", s->name);
+	cJSON_AddStringToObject(o, "type", s->type);
+	cJSON_AddStringToObject(o, "tenant", s->tenant);
+	cJSON_AddStringToObject(o, "initiator", s->initiator);
+	if (s->target != NULL)
+		cJSON_AddStringToObject(o, "target", s->target);
+	else
+		cJSON_AddNullToObject(o, "target");
+	/* Canonical JSON text: embedded as it is, numbers exact. */
+	cJSON_AddRawToObject(o, "payload", s->payload);
+	cJSON_AddStringToObject(o, "rule", s->rule.text);
+	cJSON_AddBoolToObject(o, "enabled", s->enabled);
+	add_time(o, "next_due", due_ms);
+	add_time(o, "last_slot", st->last_slot_ms > 0 ? st->last_slot_ms : -1);
+	if (st->last_run_id != 0)
+		cJSON_AddNumberToObject(o, "last_run", (double)st->last_run_id);
+	else
+		cJSON_AddNullToObject(o, "last_run");
+	if (last_state != NULL)
+		cJSON_AddStringToObject(o, "last_run_state", last_state);
+	else
+		cJSON_AddNullToObject(o, "last_run_state");
+	return o;
+}

@@ -30,6 +30,8 @@
 #include "store.h"
 #include "util.h"
 
+struct cJSON;
+
 #define SCHEDULE_KV_NAMESPACE	"@schedules"
 #define SCHEDULE_RULE_MAX	192	/* bytes of a rule's text */
 #define SCHEDULE_CRON_MAX	120	/* bytes of a cron expression */
@@ -150,5 +152,12 @@ void	schedule_state_apply(struct schedule_state *st,
  * yet handled (in the past while no runner is up), or -1 if disabled. */
 int64_t	schedule_next_due(const struct schedule *s,
 	    const struct schedule_state *st, int64_t now_ms);
+
+/* The JSON object `oprun schedules --json` prints for s (the caller
+ * deletes it): due_ms from schedule_next_due (-1: null), last_state the
+ * state of st's last run (NULL: none, or pruned). */
+struct cJSON	*schedule_to_json(const struct schedule *s,
+		    const struct schedule_state *st, int64_t due_ms,
+		    const char *last_state);
 
 #endif
