@@ -499,8 +499,7 @@ config_check_names_section_key_and_fix(void **state)
 	    "cron = 0 25 * * *\nevery = 1h\n";		/* 30-31 */
 	static const char *const want[] = {
 		":19: [schedule bad] unknown key colour; the known keys are",
-		":15: [schedule bad] tenant = fabrikam: there is no [tenant "
-		"fabrikam] section",
+		":15: [schedule bad] tenant = fabrikam: there is no [tenant",
 		":13: [schedule bad] has no initiator; add initiator = USER",
 		":16: [schedule bad] payload: must be a JSON object",
 		":18: [schedule bad] has both every (line 17) and cron (line 18)",
