@@ -89,13 +89,15 @@ exec_child(int in, int out, const char *config_file, const char *name)
 	_exit(127);
 }
 
-/* Writes req to fd in and reads the answer from fd out until EOF, within
- * the deadline.  Returns the bytes read, or -1 on timeout. */
+/* Writes req to fd in (then closes it) and reads the answer from fd out
+ * until EOF, within the deadline.  Returns the bytes read, or -1 on
+ * timeout. */
 static ssize_t
 talk(int in, int out, const char *req, char *answer, size_t cap)
 {
 	int64_t deadline = monotonic_ms() + SERVE_SCHEDULES_SUBMIT_MS;
 	size_t len = strlen(req), off = 0, got = 0;
+	ssize_t rc = -1;
 
 	fcntl(in, F_SETFL, O_NONBLOCK);
 	for (;;) {
@@ -104,10 +106,10 @@ talk(int in, int out, const char *req, char *answer, size_t cap)
 		int64_t left = deadline - monotonic_ms();
 		ssize_t n;
 
-		if (left <= 0)
-			return -1;
-		if (poll(pfd, in >= 0 ? 2 : 1, (int)left) < 0 && errno != EINTR)
-			return -1;
+		if (left <= 0 ||
+		    (poll(pfd, in >= 0 ? 2 : 1, (int)left) < 0 &&
+			errno != EINTR))
+			goto out;
 		if (in >= 0 && (pfd[1].revents & (POLLOUT | POLLERR))) {
 			n = write(in, req + off, len - off);
 			if (n > 0)
@@ -126,10 +128,12 @@ talk(int in, int out, const char *req, char *answer, size_t cap)
 				break;
 		}
 	}
+	answer[got] = '\0';
+	rc = (ssize_t)got;
+out:
 	if (in >= 0)
 		close(in);
-	answer[got] = '\0';
-	return (ssize_t)got;
+	return rc;
 }
 
 /* Reads the child's answer.  Returns 0 (res filled), -1 (refused: bad
