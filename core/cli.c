@@ -1174,7 +1174,7 @@ cmd_schedules(struct args *a, int argc, char **argv, int i)
 		schedule_row(&rt, &v[k], now_ms(), arr);
 	if (json)
 		print_json(arr);
-	else if (n == 0)
+	else if (rt.cfg.nschedules == 0)
 		printf("(no [schedule NAME] sections in %s)\n", rt.cfg.file);
 	schedule_free_all(v, n);
 	runtime_close(&rt);

@@ -238,7 +238,7 @@ print(round(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000))')
 	[ "$(run_field "$id" initiator)" = alice ]
 }
 
-@test "config check names each bad schedule's section, key and fix; serve refuses it and writes nothing" {
+@test "config check names each bad schedule's section, key and fix and writes nothing; serve refuses it, other commands go on" {
 	cat >"$CFG" <<-INI
 	[store]
 	path = store
@@ -282,13 +282,20 @@ print(round(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000))')
 	[[ "${errs[5]}" == "$CFG:17: [schedule c] has no initiator; add initiator = USER"* ]]
 	[[ "${errs[6]}" == "$CFG:21: [schedule c] has both every (line 20) and cron (line 21); keep one" ]]
 	[[ "${errs[7]}" == "$CFG:23: [schedule d] has neither every nor cron; add every = 6h"* ]]
-	# Nothing was written, and serve refuses the configuration.
+	# Nothing was written, and serve refuses the configuration, before
+	# it submits anything.
 	[ ! -e "$TEST_DIR/store" ]
 	run oprun serve
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"[schedule a] cron = 0 25 * * *"* ]]
 	[[ "$output" == *"refusing to start"* ]]
-	[ ! -e "$TEST_DIR/store" ]
+	[ "$(runs_count)" -eq 0 ]
+	# The other commands still work; schedules says what it leaves out.
+	run --separate-stderr oprun schedules
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == NAME* ]]
+	[[ "$stderr" == *"oprun: warning: $CFG:10: [schedule a] cron = 0 25"* ]]
 }
 
 @test "config check refuses a schedule of a type no plugin provides" {
