@@ -104,8 +104,8 @@ $(BUILD)/fakegraph: $(FAKEGRAPH_SRC) $(wildcard tests/fakegraph/*.h) \
 	  $(FAKEGRAPH_SRC) $(BUILD)/obj/util.o $(LDFLAGS) \
 	  $(shell pkg-config --libs libmicrohttpd) -lcjson -lcrypto
 
-$(BUILD)/bench: bench/bench.c $(CORE_OBJ)
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
+$(BUILD)/bench: bench/*.c bench/*.h $(CORE_OBJ)
+	$(CC) $(CFLAGS) -o $@ bench/*.c $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
 
 # Installs the Debian packages the build and tests need (as root), or
 # prints the one command to run.
@@ -148,6 +148,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/fakegraph \
 	  >/dev/null
 	$(BUILD)/bench --oprun $(BUILD)/oprun --plugins $(BUILD)/test-plugins \
+	  --bundled $(BUILD)/plugins \
 	  --fakegraph $(BUILD)/fakegraph tests/fakegraph/fixture.json
 
 demo: deps
