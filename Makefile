@@ -44,7 +44,8 @@ CORE_SRC = core/util.c core/text.c core/log.c core/run.c core/identity.c \
 	   core/config.c core/store.c core/loader.c core/hostapi.c \
 	   core/runtime.c core/submit.c core/worker.c core/render.c \
 	   core/wake.c core/graph.c core/handoff.c core/watchdog.c \
-	   core/plugin_watch.c core/supervisor.c core/cli.c core/cli_docs.c
+	   core/plugin_watch.c core/schedule.c core/serve_schedules.c \
+	   core/supervisor.c core/cli.c core/cli_docs.c
 CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/obj/%.o)
 
 TEST_PLUGINS = instant items slow crash badabi nosym kvconfig record graphtest \
@@ -124,8 +125,8 @@ $(BUILD)/fakegraph: $(FAKEGRAPH_SRC) $(wildcard tests/fakegraph/*.h) \
 	  $(FAKEGRAPH_SRC) $(BUILD)/obj/util.o $(LDFLAGS) \
 	  $(shell pkg-config --libs libmicrohttpd) -lcjson -lcrypto
 
-$(BUILD)/bench: bench/bench.c $(CORE_OBJ)
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
+$(BUILD)/bench: bench/*.c bench/*.h $(CORE_OBJ)
+	$(CC) $(CFLAGS) -o $@ bench/*.c $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
 
 # Installs the Debian packages the build and tests need (as root), or
 # prints the one command to run.
@@ -168,6 +169,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/fakegraph \
 	  >/dev/null
 	$(BUILD)/bench --oprun $(BUILD)/oprun --plugins $(BUILD)/test-plugins \
+	  --bundled $(BUILD)/plugins \
 	  --fakegraph $(BUILD)/fakegraph tests/fakegraph/fixture.json
 
 demo: deps
@@ -197,7 +199,8 @@ install: all
 # conform today: add a file once `clang-format --dry-run FILE` is quiet
 # on it.  `make format-check FORMAT_FILES="core/*.c core/*.h"` shows the
 # rest.
-FORMAT_FILES ?= core/main.c core/runtime.c core/exitcodes.h
+FORMAT_FILES ?= core/main.c core/runtime.c core/exitcodes.h core/schedule.c \
+	core/serve_schedules.c
 # The Intune library and plugins conform (a FORMAT_FILES given on the
 # command line replaces the whole list).
 FORMAT_FILES += $(wildcard plugins/intune/*.[ch]) \

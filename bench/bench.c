@@ -22,9 +22,12 @@
  *       on loopback (keep-alive), and items/s through $batch of 20
  *   (l) the client's overhead per request beyond a bare libcurl loop
  *       against the same server
+ *   (m) backup-capture of a generated 2,000-policy tenant against the
+ *       fake server (capture.c)
  *
- * Usage: bench --oprun PATH --plugins DIR [--rounds N] [--quick]
- *              [--fakegraph PATH FIXTURE [--only-graph]]
+ * Usage: bench --oprun PATH --plugins DIR [--bundled DIR] [--rounds N]
+ *              [--quick] [--fakegraph PATH FIXTURE [--only-graph |
+ *              --only-capture]]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -39,18 +42,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "graph.h"
 #include "runtime.h"
 #include "submit.h"
 
-static const char *oprun_bin = "build/oprun";
-static const char *plugin_src = "build/test-plugins";
-static int rounds = 5;
-static const char *fakegraph_bin, *fakegraph_fixture;
-static int only_graph;
-static int quick;
+const char *oprun_bin = "build/oprun";
+const char *plugin_src = "build/test-plugins";
+const char *bundled_src = "build/plugins";
+int rounds = 5;
+const char *fakegraph_bin, *fakegraph_fixture;
+static int only_graph, only_capture;
+int quick;
 
-static double
+double
 now_s(void)
 {
 	struct timespec ts;
@@ -67,14 +72,14 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double
+double
 median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void
+void
 die(const char *what)
 {
 	fprintf(stderr, "bench: %s\n", what);
@@ -107,13 +112,13 @@ make_env_executors(char *dir, size_t len, int durable, int executors)
 	fclose(f);
 }
 
-static void
+void
 make_env(char *dir, size_t len, int durable)
 {
 	make_env_executors(dir, len, durable, 2);
 }
 
-static void
+void
 remove_env(const char *dir)
 {
 	char cmd[600];
@@ -291,10 +296,6 @@ round_raw_rows(int durable, unsigned long n)
 	return (double)n / t0;
 }
 
-struct peak_mem {
-	long rss_kb, anon_kb;
-};
-
 static long
 status_kb(const char *status, const char *field)
 {
@@ -304,7 +305,7 @@ status_kb(const char *status, const char *field)
 }
 
 /* Samples /proc/pid/status until the process exits. */
-static int
+int
 watch_process(pid_t pid, struct peak_mem *pk)
 {
 	struct timespec pause = { 0, 2 * 1000 * 1000 };
@@ -436,7 +437,7 @@ bench_listing(void)
 	remove_env(dir);
 }
 
-static void
+void
 row(const char *name, double *v, const char *unit, const char *note)
 {
 	printf("| %-46s | %10.0f %s | %s |\n", name, median(v, rounds), unit,
@@ -721,14 +722,14 @@ bench_serve(void)
 
 /* ---- Graph client: (k) GETs/s, (l) overhead over bare libcurl -------- */
 
-static pid_t
-start_fakegraph(const char *dir, int *port)
+pid_t
+start_fakegraph(const char *dir, const char *fixture_path, int *port)
 {
 	char fixture[600], portfile[600], buf[32];
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	pid_t pid;
 
-	snprintf(fixture, sizeof(fixture), "%s", fakegraph_fixture);
+	snprintf(fixture, sizeof(fixture), "%s", fixture_path);
 	snprintf(portfile, sizeof(portfile), "%s/port", dir);
 	pid = fork();
 	if (pid == 0) {
@@ -754,7 +755,7 @@ start_fakegraph(const char *dir, int *port)
 	return -1;
 }
 
-static void
+void
 graph_env(const char *dir, int port)
 {
 	char path[600];
@@ -909,7 +910,7 @@ bench_graph(void)
 	if (fakegraph_bin == NULL)
 		return;
 	make_env(dir, sizeof(dir), 0);
-	pid = start_fakegraph(dir, &port);
+	pid = start_fakegraph(dir, fakegraph_fixture, &port);
 	graph_env(dir, port);
 	open_env(&rt, dir);
 	if (graph_client_open(&gc, &rt.cfg, err, sizeof(err)) != 0)
@@ -957,6 +958,10 @@ main(int argc, char **argv)
 			oprun_bin = argv[++i];
 		else if (strcmp(argv[i], "--plugins") == 0 && i + 1 < argc)
 			plugin_src = argv[++i];
+		else if (strcmp(argv[i], "--bundled") == 0 && i + 1 < argc)
+			bundled_src = argv[++i];
+		else if (strcmp(argv[i], "--only-capture") == 0)
+			only_capture = 1;
 		else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
 			rounds = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--quick") == 0)
@@ -976,6 +981,10 @@ main(int argc, char **argv)
 	printf("| figure | median | target / note |\n|---|---|---|\n");
 	if (only_graph) {
 		bench_graph();
+		return 0;
+	}
+	if (only_capture) {
+		bench_capture();
 		return 0;
 	}
 	for (int r = 0; r < rounds; r++) {
@@ -1015,5 +1024,6 @@ main(int argc, char **argv)
 	bench_listing();
 	bench_serve();
 	bench_graph();
+	bench_capture();
 	return 0;
 }

@@ -20,6 +20,8 @@
 #include "log.h"
 #include "render.h"
 #include "runtime.h"
+#include "schedule.h"
+#include "serve_schedules.h"
 #include "submit.h"
 #include "supervisor.h"
 #include "text.h"
@@ -42,6 +44,7 @@ static const char usage_text[] =
     "  notifications --user U [--unread] [--mark-read ID | --all] [--json]\n"
     "  plugins list [--json] | plugins check FILE.so\n"
     "  config check\n"
+    "  schedules [--json]\n"
     "  serve\n"
     "  worker [--once]\n"
     "  prune --older-than DAYS [--with-documents]\n"
@@ -1095,6 +1098,7 @@ cmd_config(struct args *a, int argc, char **argv, int i)
 		for (size_t k = 0; k < rt.refusals.n; k++)
 			diag_add(&d, "%s", rt.refusals.lines[k]);
 		plugins_check_config(&rt.plugins, &rt.cfg, &d);
+		serve_schedules_check(&rt.plugins, &rt.cfg, &d);
 	}
 	print_diag(&d, "");
 	if (d.n == 0)
@@ -1103,6 +1107,90 @@ cmd_config(struct args *a, int argc, char **argv, int i)
 	diag_free(&d);
 	runtime_close(&rt);
 	return rc;
+}
+
+/* One schedule of `oprun schedules`: a row, or an object added to arr. */
+static void
+schedule_row(struct runtime *rt, const struct schedule *s, int64_t now,
+    cJSON *arr)
+{
+	struct schedule_state st;
+	struct safe sf = { 0 };
+	char next[32] = "-", last[64] = "-", err[1024];
+	const char *state = NULL;
+	int64_t due;
+	struct run r;
+
+	if (schedule_state_get(rt->st, s->name, &st, err, sizeof(err)) != 0)
+		complain("schedules", "warning: %s", err);
+	if (st.last_run_id != 0 && store_get_run(rt->st, st.last_run_id, &r,
+	    err, sizeof(err)) == 0) {
+		state = run_state_name(r.state);
+		run_free(&r);
+	}
+	due = schedule_next_due(s, &st, now);
+	if (arr != NULL) {
+		cJSON_AddItemToArray(arr, schedule_to_json(s, &st, due, state));
+		return;
+	}
+	if (due >= 0)
+		format_rfc3339(due, next, sizeof(next));
+	if (st.last_run_id != 0)
+		snprintf(last, sizeof(last), "%llu %s",
+		    (unsigned long long)st.last_run_id,
+		    state != NULL ? state : "(pruned)");
+	printf("%-20s %-20s %-14s %-7s %-24s  %-18s %s%s\n", safe(&sf, s->name),
+	    safe(&sf, s->type), safe(&sf, s->tenant), s->enabled ? "yes" : "no",
+	    next, last, s->rule.text, s->rule.every_ms > 0 ? "" : " (UTC)");
+	safe_done(&sf);
+}
+
+static int
+cmd_schedules(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+	struct diag d = { 0 };
+	int json, rc;
+	struct runtime rt;
+	struct schedule *v;
+	cJSON *arr = NULL;
+	size_t n;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 0, 0)) != 0 ||
+	    (rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
+		return rc;
+	json = opt_get(opts, "json") != NULL;
+	/* A schedule with a problem is left out: say so (config check). */
+	schedule_check_config(&rt.cfg, &d);
+	print_diag(&d, "oprun: warning: ");
+	diag_free(&d);
+	schedule_load(&rt.cfg, &v, &n);
+	if (json)
+		arr = cJSON_CreateArray();
+	else
+		printf("%-20s %-20s %-14s %-7s %-24s  %-18s %s\n", "NAME", "TYPE",
+		    "TENANT", "ENABLED", "NEXT DUE", "LAST RUN", "RULE");
+	for (size_t k = 0; k < n; k++)
+		schedule_row(&rt, &v[k], now_ms(), arr);
+	if (json)
+		print_json(arr);
+	else if (rt.cfg.nschedules == 0)
+		printf("(no [schedule NAME] sections in %s)\n", rt.cfg.file);
+	schedule_free_all(v, n);
+	runtime_close(&rt);
+	return 0;
+}
+
+/* Internal: started by `oprun serve` for a due schedule, not by people. */
+static int
+cmd_schedule_submit(struct args *a, int argc, char **argv, int i)
+{
+	struct opt opts[] = { { NULL, 0, NULL } };
+	int rc;
+
+	if ((rc = parse_args(a, argc, argv, i, opts, 1, 1)) != 0)
+		return rc;
+	return serve_schedules_child(a->config, a->pos[0]);
 }
 
 static volatile sig_atomic_t stop_requested;
@@ -1324,6 +1412,8 @@ static const struct {
 	{ "executor", cmd_executor }, { "keygen", cmd_keygen },
 	{ "docs", cmd_docs }, { "export", cmd_export },
 	{ "backups", cmd_backups }, { "directory", cmd_directory },
+	{ "schedules", cmd_schedules },
+	{ "schedule-submit", cmd_schedule_submit },
 };
 
 /*

@@ -352,6 +352,17 @@ enter_section(struct parse_state *ps, const char *section)
 			ps->fixed_line[i] = ps->line;
 		return;
 	}
+	if (strncmp(section, "schedule ", 9) == 0) {
+		name = section + 9 + strspn(section + 9, " ");
+		if (!config_name_valid(name))
+			bad(ps, "[%s]: the name must be 1-128 characters of "
+			    "A-Z a-z 0-9 . _ - @", section);
+		else
+			ps->current = add_section(ps, &cfg->schedules,
+			    &cfg->nschedules, "schedule", name);
+		ps->section_ok = ps->current != NULL;
+		return;
+	}
 	if (strncmp(section, "tenant ", 7) == 0 ||
 	    strncmp(section, "plugin ", 7) == 0) {
 		int tenant = section[0] == 't';
@@ -374,7 +385,7 @@ enter_section(struct parse_state *ps, const char *section)
 	}
 	ps->section_ok = 0;
 	bad(ps, "unknown section [%s]; known: [store], [runner], [log], "
-	    "[graph], [tenant NAME], [plugin NAME]", section);
+	    "[graph], [tenant NAME], [plugin NAME], [schedule NAME]", section);
 }
 
 static void
@@ -532,7 +543,8 @@ handler(void *user, const char *section, const char *key, const char *value)
 		    "one", key);
 		return 1;
 	}
-	if (strncmp(section, "plugin ", 7) == 0)
+	if (strncmp(section, "plugin ", 7) == 0 ||
+	    strncmp(section, "schedule ", 9) == 0)
 		add_entry(ps, key, value);
 	else if (strncmp(section, "tenant ", 7) == 0)
 		tenant_key(ps, key, value);
@@ -665,6 +677,7 @@ config_free(struct config *cfg)
 	free(cfg->login_url);
 	free_sections(cfg->tenants, cfg->ntenants);
 	free_sections(cfg->plugins, cfg->nplugins);
+	free_sections(cfg->schedules, cfg->nschedules);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

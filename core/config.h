@@ -6,6 +6,9 @@
  * when diag stayed empty.  Relative paths are taken relative to the
  * directory of FILE.  [plugin NAME] keys are only recorded here; the
  * plugin registry checks them against what each plugin declares.
+ * [schedule NAME] keys are only recorded here too: schedule.h checks
+ * them (for `config check` and `oprun serve`, which are above this
+ * layer).
  * config_free releases everything cfg owns.
  */
 #ifndef OPRUN_CONFIG_H
@@ -22,7 +25,7 @@ struct config_entry {
 };
 
 struct config_section {
-	char *name;		/* NAME of [tenant NAME] / [plugin NAME] */
+	char *name;		/* NAME of [tenant NAME] / [plugin NAME] / ... */
 	int line;
 	struct config_entry *entries;
 	size_t nentries;
@@ -51,6 +54,8 @@ struct config {
 	uint64_t graph_max_wait_s;	/* all retry waits of one run */
 	struct config_section *tenants, *plugins;
 	size_t ntenants, nplugins;
+	struct config_section *schedules;	/* in file order */
+	size_t nschedules;
 };
 
 #define CONFIG_DEFAULT_FILE "conf/oprun.ini"

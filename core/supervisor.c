@@ -20,6 +20,7 @@
 #include "log.h"
 #include "plugin_watch.h"
 #include "runtime.h"
+#include "serve_schedules.h"
 #include "submit.h"
 #include "util.h"
 #include "wake.h"
@@ -77,6 +78,7 @@ struct supervisor {
 	int64_t next_spawn_ms;
 	int crash_streak;
 	struct plugin_watch pw;	/* changes in plugin_dir: reload */
+	struct serve_schedules sched;	/* [schedule NAME] sections */
 };
 
 static const char actor[] = "supervisor";
@@ -564,6 +566,7 @@ open_checked(struct runtime *rt, const char *file, unsigned what)
 			log_event(OPRUN_LOG_WARN, 0, NULL, NULL, "%s",
 			    rt->refusals.lines[i]);
 		plugins_check_config(&rt->plugins, &rt->cfg, &d);
+		serve_schedules_check(&rt->plugins, &rt->cfg, &d);
 	}
 	for (size_t i = 0; i < d.n; i++)
 		log_event(OPRUN_LOG_ERROR, 0, NULL, NULL, "%s", d.lines[i]);
@@ -616,6 +619,7 @@ reload(struct supervisor *sv)
 	watchdog_set_bound(sv->wd,
 	    (int64_t)sv->rt.cfg.stall_timeout_s * 1000);
 	log_reloaded(sv);
+	serve_schedules_load(&sv->sched, &sv->rt);
 	tell_all(sv, 's');
 	sv->next_spawn_ms = 0;
 	spawn_missing(sv);
@@ -818,6 +822,7 @@ loop(struct supervisor *sv)
 		    TICK_IDLE_MS;
 
 		int watch_ms = plugin_watch_timeout(&sv->pw);
+		int sched_ms = serve_schedules_timeout(&sv->sched);
 
 		for (size_t i = 0; i < nex; i++) {
 			pfd[3 + i].fd = sv->ex[i].fd;
@@ -828,6 +833,8 @@ loop(struct supervisor *sv)
 		pfd[3 + nex].events = POLLIN;
 		if (watch_ms >= 0 && watch_ms < timeout)
 			timeout = watch_ms;
+		if (sched_ms >= 0 && sched_ms < timeout && !sv->stopping)
+			timeout = sched_ms;
 		if (poll(pfd, (nfds_t)(4 + nex), timeout) < 0 && errno != EINTR)
 			break;
 		/* Executors first: their slots move when one is reaped. */
@@ -851,6 +858,8 @@ loop(struct supervisor *sv)
 			for (size_t i = 0; i < sv->nex; i++)
 				kill(sv->ex[i].pid, SIGKILL);
 		tick(sv);
+		if (!sv->stopping)
+			serve_schedules_tick(&sv->sched, &sv->rt);
 		if (sv->ntokens > 0)
 			tokens_prune(sv);
 		spawn_missing(sv);
@@ -906,6 +915,7 @@ supervisor_serve(const char *config_file)
 	    "executors", sv.rt.cfg.store_path,
 	    (unsigned long long)sv.rt.cfg.executors);
 	spawn_missing(&sv);
+	serve_schedules_load(&sv.sched, &sv.rt);
 	loop(&sv);
 	log_event(OPRUN_LOG_INFO, 0, NULL, NULL, "stopped");
 	close(sv.sigfd);
@@ -916,6 +926,7 @@ supervisor_serve(const char *config_file)
 		token_drop(&sv, 0);
 	free(sv.tokens);
 	free(sv.watch);
+	serve_schedules_free(&sv.sched);
 	watchdog_stop(sv.wd);
 	runtime_close(&sv.rt);
 	return 0;

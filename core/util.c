@@ -120,11 +120,14 @@ parse_u64(const char *s, uint64_t max, uint64_t *out)
 	if (s == NULL || *s == '\0')
 		return -1;
 	for (; *s != '\0'; s++) {
+		uint64_t d = (uint64_t)(*s - '0');
+
 		if (*s < '0' || *s > '9')
 			return -1;
-		if (v > (max - (uint64_t)(*s - '0')) / 10)
+		/* d > max first: max - d would wrap around. */
+		if (d > max || v > (max - d) / 10)
 			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 	}
 	*out = v;
 	return 0;

@@ -175,7 +175,7 @@ static const struct {
 	    "[store] appears twice (first at line 1); merge the two" },
 	/* An unknown key names the keys the section knows. */
 	{ "[store]\nsize = 1\n", 2, "unknown key size in [store]; the known "
-	    "keys are path, durability, map_size_mb" },
+	    "keys are path, durability, secrets_key_file, map_size_mb" },
 	{ "[graph]\nretries = 1\n", 2, "the known keys are base_url, "
 	    "login_url, timeout_s, max_retries, max_wait_s" },
 };
