@@ -6,30 +6,19 @@
  *
  * Payload {"families": [...], "ids": [...]}, both optional: the families
  * to capture (default all seven) and the object ids to limit them to.
- * Family by family, page by page, a chunk of objects at a time: their
- * sub-collections and assignments come by $batch (every page), secrets
- * are sealed by the host, group, filter and scope tag names come from
- * the directory cache, and each document is written as it is made, so
- * the tenant is never held in memory.  One item per object; a family
+ * Family by family, page by page, object by object: their
+ * sub-collections and assignments come by $batch (every page; one queue
+ * for the run, so batches go out full), secrets are sealed by the host,
+ * group, filter and scope tag names come from the directory cache, and
+ * each document is written as soon as its object is complete, so the
+ * tenant is never held in memory (a page and the objects whose answers
+ * are still due, a batch's worth).  One item per object; a family
  * whose list cannot be read to the end is a failed item of its own.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "capture.h"
-
-/* Objects per $batch round: the requests each needs, 20 at most. */
-static size_t
-chunk_size(const struct intune_family *fam)
-{
-	const struct intune_sub *sub;
-	size_t per = (fam->flags & INTUNE_F_ASSIGNMENTS ? 1 : 0) +
-	    (fam->flags & INTUNE_F_GET_EACH ? 1 : 0);
-
-	for (sub = fam->subs; sub != NULL && sub->name != NULL; sub++)
-		per++;
-	return per > 1 ? INTUNE_BATCH_MAX / per : INTUNE_BATCH_MAX;
-}
 
 void
 capture_failed(struct capture *cap, const char *item, const char *why)
@@ -41,12 +30,12 @@ capture_failed(struct capture *cap, const char *item, const char *why)
 		    "%.200s: %.1200s", item, why);
 }
 
-/* The wanted objects of one page, a chunk at a time. */
+/* The wanted objects of one page, polling for cancel between them. */
 static void
 capture_page(struct capture *cap, size_t fi, const cJSON *items)
 {
-	const cJSON *chunk[INTUNE_BATCH_MAX], *item;
-	size_t n = 0, max = chunk_size(&intune_families[fi]), wanted = 0;
+	const cJSON *item;
+	size_t wanted = 0;
 
 	cJSON_ArrayForEach(item, items) {
 		if (selection_wants(&cap->sel, intune_json_str(item, "id")))
@@ -55,18 +44,13 @@ capture_page(struct capture *cap, size_t fi, const cJSON *items)
 	cap->total += wanted;
 	cap->host->set_total(cap->ctx, cap->total);
 	cJSON_ArrayForEach(item, items) {
+		if (!cap->canceled && cap->host->cancel_requested(cap->ctx))
+			cap->canceled = 1;
 		if (cap->canceled)
 			return;
-		if (!selection_wants(&cap->sel, intune_json_str(item, "id")))
-			continue;
-		chunk[n++] = item;
-		if (n == max) {
-			capture_chunk(cap, fi, chunk, n);
-			n = 0;
-		}
+		if (selection_wants(&cap->sel, intune_json_str(item, "id")))
+			capture_object(cap, fi, item);
 	}
-	if (n > 0 && !cap->canceled)
-		capture_chunk(cap, fi, chunk, n);
 }
 
 /* Every object of family fi, page by page. */
@@ -96,10 +80,6 @@ capture_family(struct capture *cap, size_t fi)
 		return;
 	if (rc == 0) {
 		c->listed = 1;
-		cap->host->log(cap->ctx, OPRUN_LOG_INFO,
-		    "%s: %llu captured, %llu failed", fam->name,
-		    (unsigned long long)c->captured,
-		    (unsigned long long)c->failed);
 		return;
 	}
 	/* Never a silently short backup: the family fails as an item. */
@@ -110,6 +90,22 @@ capture_family(struct capture *cap, size_t fi)
 	cap->host->set_total(cap->ctx, ++cap->total);
 	capture_failed(cap, fam->name, why);
 	cap->host->log(cap->ctx, OPRUN_LOG_WARN, "%s", why);
+}
+
+/* One log line per family captured. */
+static void
+log_counts(struct capture *cap)
+{
+	size_t i;
+
+	for (i = 0; i < INTUNE_FAMILY_COUNT && !cap->canceled; i++)
+		if (cap->sel.family[i])
+			cap->host->log(cap->ctx, OPRUN_LOG_INFO,
+			    "%s: %llu captured, %llu failed%s",
+			    intune_families[i].name,
+			    (unsigned long long)cap->count[i].captured,
+			    (unsigned long long)cap->count[i].failed,
+			    cap->count[i].listed ? "" : ", list not completed");
 }
 
 /* {"groups": "RFC3339" | null, ...}, warning of kinds never synced. */
@@ -197,6 +193,11 @@ capture_run(const struct oprun_host *host, struct oprun_ctx *ctx,
 	for (i = 0; i < INTUNE_FAMILY_COUNT && !cap.canceled; i++)
 		if (cap.sel.family[i])
 			capture_family(&cap, i);
+	/* The last objects' answers; a cancel drops what is left. */
+	if (!cap.canceled)
+		capture_flush(&cap);
+	capture_drop(&cap);
+	log_counts(&cap);
 	set_result(&cap, synced, warnings);
 	selection_free(&cap.sel);
 	if (cap.canceled) {

@@ -1,6 +1,6 @@
 /*
  * backup-capture internals: the payload's selection (select.c), one
- * run's state, and the capture of a chunk of objects (object.c).
+ * run's state, and the capture of its objects (object.c).
  */
 #ifndef CAPTURE_H
 #define CAPTURE_H
@@ -34,6 +34,11 @@ struct family_count {
 	int listed; /* 1 once its list was read to the end */
 };
 
+struct object;
+
+/* Graph versions the families use (all beta today): one queue each. */
+#define CAPTURE_VERSIONS 2
+
 /* One run of backup-capture. */
 struct capture {
 	const struct oprun_host *host;
@@ -42,16 +47,28 @@ struct capture {
 	struct selection sel;
 	uint64_t total, ok, failed, documents;
 	struct family_count count[INTUNE_FAMILY_COUNT];
+	struct intune_batch *batch[CAPTURE_VERSIONS];
+	const char *batch_version[CAPTURE_VERSIONS];
+	struct object *inflight; /* objects whose answers did not all come */
+	size_t ninflight;
 	int canceled;
 	char first_error[INTUNE_ERR_MAX];
 };
 
-/* Captures the objects items[0..n) of family fam (index fi) and writes
- * one document each, reporting each object as an item (succeeded, or
- * failed with its reason).  Polls for cancel between objects and sets
- * cap->canceled when it stops for it. */
-void capture_chunk(struct capture *cap, size_t fi, const cJSON *const *items,
-    size_t n);
+/* Starts the capture of item (an object of family fi as its list
+ * returned it): queues what it needs in the run's $batch queue and sends
+ * the full batches.  The object is finished (sealed, its document
+ * written, its item reported, succeeded or failed with the reason) when
+ * its last answer came, in this call or a later one; cancel is polled
+ * then, and sets cap->canceled. */
+void capture_object(struct capture *cap, size_t fi, const cJSON *item);
+
+/* Sends everything still queued, finishing every object in flight. */
+void capture_flush(struct capture *cap);
+
+/* Drops what is queued and the objects in flight, unreported (cancel),
+ * and frees the queues. */
+void capture_drop(struct capture *cap);
 
 /* Records a failed item: item_done, counts, first error. */
 void capture_failed(struct capture *cap, const char *item, const char *why);

@@ -1,8 +1,11 @@
 /*
- * The capture of a chunk of objects of one family: their
- * sub-collections and assignments by $batch (every page), their
- * encrypted values sealed, the group, filter and scope tag names from the
- * directory cache, and one document each.  See capture.h.
+ * The capture of one object: its sub-collections and assignments by
+ * $batch (every page), its encrypted values sealed, the group, filter
+ * and scope tag names from the directory cache, and its document.  The
+ * objects of a run share one queue of $batch requests, so batches go
+ * out full whatever the family or page; an object is finished (its
+ * document written, its item reported) when its last answer came, and
+ * freed then.  See capture.h.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -14,25 +17,29 @@
 
 #define URL_MAX 1024
 
-/* One object being captured. */
-struct object {
-	struct capture *cap;
-	const struct intune_family *fam;
-	char id[160];
-	cJSON *obj;	    /* as Graph returned it, sub-collections inlined */
-	cJSON *assignments; /* as Graph returned them */
-	int failed;
-	char err[INTUNE_ERR_MAX];
-};
-
 /* A list queued for an object: where its items go, and the URL its
- * items' own sub-collections hang under. */
+ * items' own sub-collections hang under.  Owned by the object. */
 struct sub_req {
 	struct object *o;
 	const struct intune_sub *sub;
 	cJSON *dest;
 	struct intune_batch *b;
 	char url[URL_MAX];
+	struct sub_req *next;
+};
+
+/* One object being captured, on its run's list of objects in flight. */
+struct object {
+	struct capture *cap;
+	const struct intune_family *fam;
+	char id[160];
+	cJSON *obj;	    /* as Graph returned it, sub-collections inlined */
+	cJSON *assignments; /* as Graph returned them */
+	int pending;	    /* requests queued whose answer did not come */
+	int failed;
+	char err[INTUNE_ERR_MAX];
+	struct sub_req *reqs;
+	struct object *prev, *next;
 };
 
 static const struct intune_sub assignments_sub = { "assignments", NULL, NULL };
@@ -56,6 +63,7 @@ fail(struct object *o, const char *fmt, ...)
 
 static void queue_list(struct object *o, struct intune_batch *b,
     const struct intune_sub *sub, const char *url, cJSON *dest);
+static void settle(struct object *o);
 
 /* a + sep + b into out; -1 if it does not fit. */
 static int
@@ -107,7 +115,7 @@ list_done(void *arg, const char *error)
 		fail(r->o, "%s", error);
 	else if (r->sub->each != NULL && !r->o->failed)
 		queue_each(r);
-	free(r);
+	settle(r->o);
 }
 
 /* Queues every page of url (+ the sub's query) into dest. */
@@ -129,11 +137,13 @@ queue_list(struct object *o, struct intune_batch *b,
 	r->sub = sub;
 	r->dest = dest;
 	r->b = b;
+	r->next = o->reqs;
+	o->reqs = r;
 	if (intune_batch_list(b, full, dest, INTUNE_LIST_MAX, list_done, r) !=
-	    0) {
-		free(r);
+	    0)
 		fail(o, "%s: could not queue its request", sub->name);
-	}
+	else
+		o->pending++;
 }
 
 /* The answer of the per-item GET: its members replace the list's. */
@@ -143,19 +153,23 @@ got_each(void *arg, const struct intune_answer *a)
 	struct object *o = arg;
 	const cJSON *m;
 
-	if (a->error[0] != '\0') {
+	if (a->error[0] != '\0')
 		fail(o, "%s", a->error);
-		return;
-	}
-	cJSON_ArrayForEach(m, a->body) {
-		if (strcmp(m->string, "@odata.context") == 0)
-			continue;
-		if (intune_json_set(o->obj, m->string, cJSON_Duplicate(m, 1)) !=
-		    0) {
+	else if (!cJSON_IsObject(a->body))
+		fail(o,
+		    "GET %s answered HTTP %ld without a JSON object "
+		    "(request-id %s)",
+		    o->id, a->status,
+		    a->request_id[0] ? a->request_id : "none");
+	for (m = o->failed ? NULL : a->body->child; m != NULL; m = m->next) {
+		if (strcmp(m->string, "@odata.context") != 0 &&
+		    intune_json_set(o->obj, m->string, cJSON_Duplicate(m, 1)) !=
+			0) {
 			fail(o, "out of memory");
-			return;
+			break;
 		}
 	}
+	settle(o);
 }
 
 /* Queues what the object needs beyond its list entry. */
@@ -185,9 +199,12 @@ queue_object(struct object *o, struct intune_batch *b)
 		join(url, sizeof(url), base, "/", sub->name);
 		queue_list(o, b, sub, url, arr);
 	}
-	if ((o->fam->flags & INTUNE_F_GET_EACH) &&
-	    intune_batch_get(b, base, got_each, o) != 0)
-		fail(o, "could not queue its request");
+	if (o->fam->flags & INTUNE_F_GET_EACH) {
+		if (intune_batch_get(b, base, got_each, o) != 0)
+			fail(o, "could not queue its request");
+		else
+			o->pending++;
+	}
 }
 
 /* {"id", "displayName", "inCache"} of id in the directory cache's kind,
@@ -361,12 +378,60 @@ finish(struct object *o)
 }
 
 static void
-object_init(struct object *o, struct capture *cap,
-    const struct intune_family *fam, const cJSON *item)
+object_free(struct object *o)
+{
+	struct sub_req *r, *next;
+
+	for (r = o->reqs; r != NULL; r = next) {
+		next = r->next;
+		free(r);
+	}
+	cJSON_Delete(o->obj);
+	cJSON_Delete(o->assignments);
+	free(o);
+}
+
+/* Takes o off its run's list and frees it. */
+static void
+retire(struct object *o)
+{
+	struct capture *cap = o->cap;
+
+	if (o->prev != NULL)
+		o->prev->next = o->next;
+	else
+		cap->inflight = o->next;
+	if (o->next != NULL)
+		o->next->prev = o->prev;
+	cap->ninflight--;
+	object_free(o);
+}
+
+/* One answer of o's came: with the last, o is finished (unless the run
+ * is being canceled: cancel is polled between objects) and freed. */
+static void
+settle(struct object *o)
+{
+	struct capture *cap = o->cap;
+
+	if (--o->pending > 0)
+		return;
+	if (!cap->canceled && cap->host->cancel_requested(cap->ctx))
+		cap->canceled = 1;
+	if (!cap->canceled)
+		finish(o);
+	retire(o);
+}
+
+static struct object *
+object_new(struct capture *cap, const struct intune_family *fam,
+    const cJSON *item)
 {
 	const char *id = intune_json_str(item, "id");
+	struct object *o = calloc(1, sizeof(*o));
 
-	memset(o, 0, sizeof(*o));
+	if (o == NULL)
+		return NULL;
 	o->cap = cap;
 	o->fam = fam;
 	snprintf(o->id, sizeof(o->id), "%s", id != NULL ? id : "(no id)");
@@ -376,36 +441,76 @@ object_init(struct object *o, struct capture *cap,
 		fail(o, "out of memory");
 	else if (id == NULL || !intune_safe_id(id))
 		fail(o, "the object has no id that can name a document");
+	o->next = cap->inflight;
+	if (o->next != NULL)
+		o->next->prev = o;
+	cap->inflight = o;
+	cap->ninflight++;
+	return o;
+}
+
+/* The run's queue for version (one per version, made on first use). */
+static struct intune_batch *
+batch_for(struct capture *cap, const char *version)
+{
+	size_t i;
+
+	for (i = 0; i < CAPTURE_VERSIONS && cap->batch[i] != NULL; i++)
+		if (strcmp(cap->batch_version[i], version) == 0)
+			return cap->batch[i];
+	if (i == CAPTURE_VERSIONS)
+		return NULL;
+	cap->batch[i] = intune_batch_new(cap->host, cap->ctx, version);
+	cap->batch_version[i] = version;
+	return cap->batch[i];
 }
 
 void
-capture_chunk(struct capture *cap, size_t fi, const cJSON *const *items,
-    size_t n)
+capture_object(struct capture *cap, size_t fi, const cJSON *item)
 {
 	const struct intune_family *fam = &intune_families[fi];
-	struct object objs[INTUNE_BATCH_MAX];
-	struct intune_batch *b = intune_batch_new(cap->host, cap->ctx,
-	    fam->version);
+	struct intune_batch *b = batch_for(cap, fam->version);
+	struct object *o = object_new(cap, fam, item);
+	char name[256];
+
+	if (o == NULL) {
+		snprintf(name, sizeof(name), "%s/%s", fam->name,
+		    intune_json_str(item, "id") != NULL ?
+			intune_json_str(item, "id") :
+			"(no id)");
+		cap->count[fi].failed++;
+		capture_failed(cap, name, "out of memory");
+		return;
+	}
+	if (b == NULL)
+		fail(o, "out of memory");
+	if (!o->failed)
+		queue_object(o, b);
+	/* The answers settle it; without requests it is done now. */
+	o->pending++;
+	settle(o);
+	if (b != NULL)
+		intune_batch_pump(b);
+}
+
+void
+capture_flush(struct capture *cap)
+{
 	size_t i;
 
-	if (n > INTUNE_BATCH_MAX)
-		n = INTUNE_BATCH_MAX;
-	for (i = 0; i < n; i++) {
-		object_init(&objs[i], cap, fam, items[i]);
-		if (b == NULL)
-			fail(&objs[i], "out of memory");
-		if (!objs[i].failed)
-			queue_object(&objs[i], b);
+	for (i = 0; i < CAPTURE_VERSIONS && cap->batch[i] != NULL; i++)
+		intune_batch_run(cap->batch[i]);
+}
+
+void
+capture_drop(struct capture *cap)
+{
+	size_t i;
+
+	for (i = 0; i < CAPTURE_VERSIONS && cap->batch[i] != NULL; i++) {
+		intune_batch_free(cap->batch[i]);
+		cap->batch[i] = NULL;
 	}
-	if (b != NULL)
-		intune_batch_run(b);
-	for (i = 0; i < n; i++) {
-		if (!cap->canceled && cap->host->cancel_requested(cap->ctx))
-			cap->canceled = 1;
-		if (!cap->canceled)
-			finish(&objs[i]);
-		cJSON_Delete(objs[i].obj);
-		cJSON_Delete(objs[i].assignments);
-	}
-	intune_batch_free(b);
+	while (cap->inflight != NULL)
+		retire(cap->inflight);
 }

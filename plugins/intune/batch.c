@@ -121,14 +121,52 @@ batch_text(const struct pending *p, size_t n)
 	return text;
 }
 
-/* A list's first page came: keep its items, follow its nextLink. */
+/* The part of an absolute nextLink after "/VERSION" (what a $batch item
+ * asks for), or NULL when the link is not under the batch's version. */
+static const char *
+relative_link(const struct intune_batch *b, const char *link)
+{
+	const char *p = strstr(link, "://");
+	size_t n = strlen(b->version);
+
+	if (p == NULL || (p = strchr(p + 3, '/')) == NULL)
+		return NULL;
+	if (strncmp(p + 1, b->version, n) != 0 || p[1 + n] != '/')
+		return NULL;
+	return p + 1 + n;
+}
+
+/* The next page of a list: queued as a $batch item when it can be one
+ * (so it shares a batch with other requests), else read here with
+ * graph_list, every page to the end.  Returns 0 when queued (p's done
+ * comes with that page), 1 when read, -1 with err. */
+static int
+follow(struct intune_batch *b, const struct pending *p, const char *next,
+    char *err, size_t errlen)
+{
+	const char *rel = relative_link(b, next);
+	struct pending more = *p;
+	size_t have = (size_t)cJSON_GetArraySize(p->dest);
+
+	more.url = (char *)rel;
+	if (rel != NULL && enqueue(b, &more) == 0)
+		return 0;
+	if (intune_list_all(b->host, b->ctx, next, NULL, p->dest,
+		p->max > have ? p->max - have : 0, err, errlen) != 0)
+		return -1;
+	return 1;
+}
+
+/* A page of a list came: keeps its items and follows its nextLink, or
+ * says why the list cannot be completed. */
 static void
 list_answer(struct intune_batch *b, const struct pending *p,
     const struct intune_answer *a)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(a->body, "value");
-	const char *next = intune_json_str(a->body, "@odata.nextLink");
-	char err[INTUNE_ERR_MAX] = "";
+	const cJSON *next = cJSON_GetObjectItemCaseSensitive(a->body,
+	    "@odata.nextLink");
+	char err[INTUNE_ERR_MAX] = "", what[96] = "";
 	size_t have = (size_t)cJSON_GetArraySize(p->dest);
 	const cJSON *item;
 
@@ -136,33 +174,32 @@ list_answer(struct intune_batch *b, const struct pending *p,
 		p->done(p->arg, a->error);
 		return;
 	}
-	if (!cJSON_IsArray(v)) {
-		snprintf(err, sizeof(err),
-		    "GET /%s%s: answered HTTP %ld without a \"value\" array "
-		    "(request-id %s); the list was not completed",
-		    b->version, p->url, a->status,
-		    a->request_id[0] ? a->request_id : "none");
-		p->done(p->arg, err);
-		return;
-	}
-	cJSON_ArrayForEach(item, v) {
+	/* A malformed page is a failure, never the end of the list. */
+	if (!cJSON_IsArray(v))
+		snprintf(what, sizeof(what), "without a \"value\" array");
+	else if (next != NULL && !cJSON_IsString(next))
+		snprintf(what, sizeof(what),
+		    "with an @odata.nextLink that is not a string");
+	for (item = what[0] == '\0' ? v->child : NULL; item != NULL;
+	     item = item->next) {
 		if (have++ >= p->max ||
 		    !cJSON_AddItemToArray(p->dest, cJSON_Duplicate(item, 1))) {
-			snprintf(err, sizeof(err),
-			    "GET /%s%s: the list has more than %zu items, or "
-			    "memory ran out; not captured",
-			    b->version, p->url, p->max);
-			p->done(p->arg, err);
-			return;
+			snprintf(what, sizeof(what),
+			    "with more than %zu items, or memory ran out",
+			    p->max);
+			break;
 		}
 	}
-	if (next != NULL &&
-	    intune_list_all(b->host, b->ctx, next, NULL, p->dest,
-		p->max > have ? p->max - have : 0, err, sizeof(err)) != 0) {
-		p->done(p->arg, err);
+	if (what[0] != '\0')
+		snprintf(err, sizeof(err),
+		    "GET /%s%s: answered HTTP %ld %s (request-id %s); the list "
+		    "was not completed",
+		    b->version, p->url, a->status, what,
+		    a->request_id[0] ? a->request_id : "none");
+	else if (next != NULL &&
+	    follow(b, p, next->valuestring, err, sizeof(err)) == 0)
 		return;
-	}
-	p->done(p->arg, "");
+	p->done(p->arg, err);
 }
 
 /* Calls p's callback with the answer (status, body, request-id) or
@@ -245,21 +282,24 @@ send_one(struct intune_batch *b, const struct pending *p, size_t n)
 	free(text);
 	for (i = 0; i < n; i++) {
 		item = why[0] ? NULL : answer_of(answers, i);
-		deliver(b, &p[i], item,
-		    why[0]	     ? why :
-			item == NULL ? "no answer for it in the $batch" :
-				       NULL);
+		if (why[0] == '\0' && item == NULL)
+			deliver(b, &p[i], NULL,
+			    "no answer for it in the $batch");
+		else
+			deliver(b, &p[i], item, why[0] ? why : NULL);
 	}
 	cJSON_Delete(answers);
 }
 
-size_t
-intune_batch_run(struct intune_batch *b)
+/* Sends what is queued, 20 at a time, while at least min requests are
+ * (callbacks may queue more); returns the number of $batch requests. */
+static size_t
+send_while(struct intune_batch *b, size_t min)
 {
 	struct pending chunk[INTUNE_BATCH_MAX];
 	size_t n, i, sent = 0;
 
-	while (b->head < b->len) {
+	while (b->len - b->head >= min && b->head < b->len) {
 		n = b->len - b->head;
 		if (n > INTUNE_BATCH_MAX)
 			n = INTUNE_BATCH_MAX;
@@ -273,4 +313,22 @@ intune_batch_run(struct intune_batch *b)
 		sent++;
 	}
 	return sent;
+}
+
+size_t
+intune_batch_pump(struct intune_batch *b)
+{
+	return send_while(b, INTUNE_BATCH_MAX);
+}
+
+size_t
+intune_batch_run(struct intune_batch *b)
+{
+	return send_while(b, 1);
+}
+
+size_t
+intune_batch_queued(const struct intune_batch *b)
+{
+	return b->len - b->head;
 }

@@ -2,13 +2,15 @@
  * A queue of Graph GETs sent as JSON $batch requests through
  * host->graph_batch, at most 20 per batch (A9), with relative URLs.
  *
- * Queue requests, then intune_batch_run sends them all and calls each
- * request's callback exactly once with its own answer: per-item status,
- * Graph's message and request-id for an item that failed, or the reason
- * the whole $batch failed.  A callback may queue more requests (the
- * presentation values of the definition values just read); they go in
- * later batches of the same run.  Throttled items are retried by the
- * host, never here.
+ * Queue requests, then intune_batch_pump sends the full batches and
+ * intune_batch_run all of them; each request's callback is called
+ * exactly once with its own answer: per-item status, Graph's message and
+ * request-id for an item that failed, or the reason the whole $batch
+ * failed.  A callback may queue more requests (the presentation values
+ * of the definition values just read) and make Graph calls of its own;
+ * queued requests go in later batches.  Throttled items are retried by
+ * the host, never here.  Freeing the queue drops what is still queued
+ * without calling its callbacks.
  */
 #ifndef INTUNE_BATCH_H
 #define INTUNE_BATCH_H
@@ -44,20 +46,31 @@ struct intune_batch *intune_batch_new(const struct oprun_host *host,
 void intune_batch_free(struct intune_batch *b);
 
 /* Queues GET url (relative to the version: "/deviceManagement/...");
- * fn(arg, answer) is called from intune_batch_run.  Returns 0, or -1 when
+ * fn(arg, answer) is called when it was sent.  Returns 0, or -1 when
  * the queue is full or memory ran out (fn is then never called). */
 int intune_batch_get(struct intune_batch *b, const char *url,
     intune_answer_fn fn, void *arg);
 
-/* Queues a list: its first page comes in a $batch, its later pages
- * (the @odata.nextLink of a page) through host->graph_list; every item
+/* Queues a list: every page of it, each in a $batch as it comes (an
+ * @odata.nextLink is asked for with its relative URL; one that is not
+ * under the batch's version is read with host->graph_list); every item
  * is appended to dest (at most max_items in all), then done(arg, error)
- * is called once.  Returns 0 or -1 as intune_batch_get. */
+ * is called once.  A page that is not a JSON object with a "value" array
+ * and a string nextLink (if any) fails the list.  Returns 0 or -1 as
+ * intune_batch_get. */
 int intune_batch_list(struct intune_batch *b, const char *url, cJSON *dest,
     size_t max_items, intune_list_fn done, void *arg);
+
+/* Sends full batches (20 requests) while enough are queued, so callers
+ * can keep queueing and send no half-empty batch; the rest stays queued.
+ * Returns the number of $batch requests it sent. */
+size_t intune_batch_pump(struct intune_batch *b);
 
 /* Sends everything queued until the queue is empty, calling every
  * callback.  Returns the number of $batch requests it sent. */
 size_t intune_batch_run(struct intune_batch *b);
+
+/* How many requests are queued. */
+size_t intune_batch_queued(const struct intune_batch *b);
 
 #endif

@@ -702,27 +702,36 @@ a_failed_batch_fails_each_of_its_items_with_the_reason(void **state)
 }
 
 static void
-a_batched_list_follows_its_next_link_and_keeps_item_order(void **state)
+a_batched_list_follows_its_next_links_in_later_batches_in_order(void **state)
 {
 	struct oprun_ctx *c = new_ctx();
 	struct oprun_host h = host_table();
 	struct intune_batch *b = intune_batch_new(&h, c, "beta");
-	cJSON *dest = cJSON_CreateArray(), *short_list = cJSON_CreateArray();
-	struct got g = { 0 }, bad = { 0 };
+	cJSON *dest = cJSON_CreateArray(), *other = cJSON_CreateArray();
+	cJSON *odd = cJSON_CreateArray();
+	struct got g = { 0 }, bad = { 0 }, weird = { 0 };
 	char body[4096];
 
 	(void)state;
 	page_body(body, sizeof(body), "as", 0, 25, "http://g/beta/p/as?s=2");
 	route(c, "/beta/p/assignments", 200, body, NULL);
 	page_body(body, sizeof(body), "as", 25, 25, "http://g/beta/p/as?s=3");
-	route(c, "http://g/beta/p/as?s=2", 200, body, NULL);
+	route(c, "/beta/p/as?s=2", 200, body, NULL);
 	page_body(body, sizeof(body), "as", 50, 1, NULL);
-	route(c, "http://g/beta/p/as?s=3", 200, body, NULL);
-	page_body(body, sizeof(body), "q", 0, 2, "http://g/broken");
+	route(c, "/beta/p/as?s=3", 200, body, NULL);
+	/* A nextLink not under /beta is read with graph_list. */
+	page_body(body, sizeof(body), "q", 0, 2, "http://g/elsewhere/x");
 	route(c, "/beta/q/settings", 200, body, NULL);
+	route(c, "/beta/r/settings", 200, "{\"value\":[],\"@odata.nextLink\":"
+	    "42}", "rid-r");
 	intune_batch_list(b, "/p/assignments", dest, 1000, on_list, &g);
-	intune_batch_list(b, "/q/settings", short_list, 1000, on_list, &bad);
-	assert_int_equal(intune_batch_run(b), 1);
+	intune_batch_list(b, "/q/settings", other, 1000, on_list, &bad);
+	intune_batch_list(b, "/r/settings", odd, 1000, on_list, &weird);
+	assert_int_equal(intune_batch_run(b), 3);
+	assert_int_equal(c->batch_sizes[0], 3);
+	assert_int_equal(c->batch_sizes[1], 1);
+	assert_int_equal(c->batch_items, 5);
+	assert_string_equal(c->batch_urls[3], "/p/as?s=2");
 	assert_int_equal(g.calls, 1);
 	assert_string_equal(g.error, "");
 	assert_int_equal(cJSON_GetArraySize(dest), 51);
@@ -731,14 +740,45 @@ a_batched_list_follows_its_next_link_and_keeps_item_order(void **state)
 		assert_string_equal(intune_json_str(cJSON_GetArrayItem(dest,
 		    i), "id"), body);
 	}
-	/* The later pages were plain lists from their nextLink. */
-	assert_string_equal(c->list_urls[0], "http://g/beta/p/as?s=2");
 	/* A later page that fails fails the list, never a short one. */
+	assert_string_equal(c->list_urls[0], "http://g/elsewhere/x");
 	assert_int_equal(bad.calls, 1);
 	assert_non_null(strstr(bad.error, "request-id rid-fail"));
+	assert_int_equal(weird.calls, 1);
+	assert_non_null(strstr(weird.error, "GET /beta/r/settings: answered "
+	    "HTTP 200 with an @odata.nextLink that is not a string"));
 	cJSON_Delete(dest);
-	cJSON_Delete(short_list);
+	cJSON_Delete(other);
+	cJSON_Delete(odd);
 	intune_batch_free(b);
+	free_ctx(c);
+}
+
+static void
+pump_sends_only_full_batches(void **state)
+{
+	struct oprun_ctx *c = new_ctx();
+	struct oprun_host h = host_table();
+	struct intune_batch *b = intune_batch_new(&h, c, "beta");
+	struct got g[45];
+
+	(void)state;
+	memset(g, 0, sizeof(g));
+	route(c, "/beta/x", 200, "{\"id\":\"x\"}", NULL);
+	for (int i = 0; i < 45; i++)
+		intune_batch_get(b, "/x", on_answer, &g[i]);
+	assert_int_equal(intune_batch_pump(b), 2);
+	assert_int_equal(intune_batch_queued(b), 5);
+	assert_int_equal(g[39].calls, 1);
+	assert_int_equal(g[40].calls, 0);
+	assert_int_equal(intune_batch_pump(b), 0);
+	assert_int_equal(intune_batch_run(b), 1);
+	assert_int_equal(intune_batch_queued(b), 0);
+	assert_int_equal(g[44].calls, 1);
+	/* What is still queued is dropped with the queue. */
+	intune_batch_get(b, "/x", on_answer, &g[0]);
+	intune_batch_free(b);
+	assert_int_equal(g[0].calls, 1);
 	free_ctx(c);
 }
 
@@ -938,7 +978,8 @@ main(void)
 		cmocka_unit_test(
 		    a_failed_batch_fails_each_of_its_items_with_the_reason),
 		cmocka_unit_test(
-		    a_batched_list_follows_its_next_link_and_keeps_item_order),
+		    a_batched_list_follows_its_next_links_in_later_batches_in_order),
+		cmocka_unit_test(pump_sends_only_full_batches),
 		cmocka_unit_test(
 		    requests_queued_by_a_callback_go_in_later_batches),
 		cmocka_unit_test(
