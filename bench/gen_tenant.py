@@ -22,7 +22,9 @@ SHARES = [("deviceConfigurations", 30), ("deviceCompliancePolicies", 15),
           ("deviceManagementScripts", 15)]
 SETTINGS = 30          # per settings-catalog policy: two pages of 25
 ASSIGNMENTS = 3        # per policy
-DEF_VALUES = 3         # per administrative template
+# Per administrative template: one value without presentations and one
+# with a text box (the built-in definitions that have exactly one).
+
 
 def load_base():
     here = os.path.dirname(os.path.abspath(__file__))
@@ -92,7 +94,7 @@ def gpconf(n, a, defs):
     with_text = [d for d in defs if d["policyType"] == "admxBacked" and
                  len(d["presentations"]) == 1]
     vals = [value(plain[0])]
-    for d in with_text[:DEF_VALUES - 1]:
+    for d in with_text[:1]:
         pr = d["presentations"][0]
         vals.append({"enabled": True,
                      "definition@odata.bind": f"{BETA}/groupPolicyDefinitions('{d['id']}')",
@@ -144,7 +146,7 @@ def main():
     sys.stdout.write("\n")
     counts.update({"settings_per_policy": SETTINGS,
                    "assignments_per_policy": ASSIGNMENTS,
-                   "definition_values": DEF_VALUES,
+                   "definition_values": len(tenant["groupPolicyConfigurations"][0]["definitionValues"]) if tenant["groupPolicyConfigurations"] else 0,
                    "assignmentFilters": len(filters),
                    "roleScopeTags": len(contoso["roleScopeTags"]) + 1})
     sys.stderr.write(json.dumps(counts) + "\n")
