@@ -19,6 +19,7 @@
 #include "handoff.h"
 #include "log.h"
 #include "render.h"
+#include "seal.h"
 #include "runtime.h"
 #include "schedule.h"
 #include "serve_schedules.h"
@@ -1082,6 +1083,22 @@ cmd_plugins(struct args *a, int argc, char **argv, int i)
 	    "FILE.so`");
 }
 
+/* The sealing key must load (exist, mode 0600, hold a key) before a
+ * capture needs it. */
+static void
+check_secrets_key(const struct config *cfg, struct diag *d)
+{
+	struct seal_key k;
+	char err[1024];
+
+	if (cfg->secrets_key_file == NULL)
+		return;
+	if (seal_key_load(&k, cfg->secrets_key_file,
+	    "[store] secrets_key_file", err, sizeof(err)) != 0)
+		diag_add(d, "%s", err);
+	seal_key_wipe(&k);
+}
+
 static int
 cmd_config(struct args *a, int argc, char **argv, int i)
 {
@@ -1099,6 +1116,7 @@ cmd_config(struct args *a, int argc, char **argv, int i)
 			diag_add(&d, "%s", rt.refusals.lines[k]);
 		plugins_check_config(&rt.plugins, &rt.cfg, &d);
 		serve_schedules_check(&rt.plugins, &rt.cfg, &d);
+		check_secrets_key(&rt.cfg, &d);
 	}
 	print_diag(&d, "");
 	if (d.n == 0)

@@ -106,6 +106,10 @@ on_header(char *line, size_t size, size_t n, void *arg)
 void
 graph_response_free(struct graph_response *resp)
 {
+	/* Bodies can hold secrets (a decrypted OMA value, a token answer):
+	 * wiped before they go back to the allocator. */
+	if (resp->body != NULL)
+		explicit_bzero(resp->body, resp->body_len);
 	free(resp->body);
 	resp->body = NULL;
 	resp->body_len = 0;

@@ -230,6 +230,9 @@ t["deviceConfigurations"][1]["assignments"] = [{"target": {
 	[ "$status" -eq 0 ]
 	[ "$output" = "exported 20 documents of run $id to $TEST_DIR/export" ]
 	[ -f "$TEST_DIR/export/configurationPolicies/Win - Many settings__$(json_get tenants.0.configurationPolicies.1.id <"$fixture").json" ]
+	# A second export of the same backup is byte for byte the same.
+	oprun export "$id" "$TEST_DIR/export2" >/dev/null
+	diff -r "$TEST_DIR/export" "$TEST_DIR/export2"
 
 	# Every sub-request went in a $batch item, the later pages of
 	# sub-collections too: outside them only the family lists' pages and
@@ -410,6 +413,13 @@ t["deviceConfigurations"][2]["assignments"] = [
 	curl -sf "$FG/_fake/requests" | grep -q getOmaSettingPlainTextValue
 	oprun export "$id" "$TEST_DIR/export"
 	grep -q -r 'oprun-sealed:v1:' "$TEST_DIR/export/deviceConfigurations"
+	# Only --reveal-secrets writes the plain value (files mode 0600).
+	run oprun export "$id" "$TEST_DIR/revealed" --reveal-secrets
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$PLAIN"* ]]
+	revealed=$(grep -r -l -F "$PLAIN" "$TEST_DIR/revealed")
+	[ "$(stat -c %a "$revealed")" = 600 ]
+	rm -rf "$TEST_DIR/revealed"
 
 	# Without a key the object fails with the reason; the rest is kept.
 	stop_serve

@@ -138,6 +138,9 @@ docs_run() {
 	[ "$(stat -c %a "$TEST_DIR/revealed/secret.json")" = 600 ]
 	# a key file others can read is refused, and so is sealing without one
 	chmod 644 "$TEST_DIR/key"
+	run oprun config check
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"[store] secrets_key_file $TEST_DIR/key can be read by group or others (mode 0644): run \`chmod 600 $TEST_DIR/key\`"* ]]
 	id2=$(docs_run "{\"count\":1,\"secret\":\"x\"}")
 	[ "$(run_field "$id2" state)" = failed ]
 	[[ "$(run_field "$id2" reason)" == *"can be read by group or others"*"chmod 600"* ]]
@@ -181,4 +184,51 @@ docs_run() {
 	run oprun docs "$id"
 	[ "$status" -eq 2 ]
 	assert_store_ok
+}
+
+@test "export: an interrupted export leaves only whole files, and the next one finishes it" {
+	id=$(docs_run '{"count":1500,"bytes":8000}')
+	[ "$(run_field "$id" state)" = succeeded ]
+	interrupted=
+	for try in 1 2 3 4 5 6; do
+		rm -rf "$TEST_DIR/e"
+		"$OPRUN_BUILD/oprun" -c "$CFG" export "$id" "$TEST_DIR/e" \
+		    >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 9 + 1))"
+		kill -KILL "$pid" 2>/dev/null || true
+		st=0
+		wait "$pid" || st=$?
+		if [ "$st" -eq 137 ]; then
+			interrupted=1
+			break
+		fi
+	done
+	[ -n "$interrupted" ]
+	# Every file there is whole JSON; at most a hidden temp file is left.
+	find "$TEST_DIR/e" -name '*.json' -print0 | xargs -0 -r python3 -c '
+import json, sys
+for p in sys.argv[1:]:
+    json.load(open(p))
+'
+	[ "$(find "$TEST_DIR/e" -type f ! -name '*.json' ! -name '.oprun-export.*.tmp' | wc -l)" = 0 ]
+	# The next export (with --force) removes the leftover and completes.
+	run oprun export "$id" "$TEST_DIR/e" --force
+	[ "$status" -eq 0 ]
+	[ "$(find "$TEST_DIR/e" -type f | wc -l)" = 1500 ]
+	# SIGTERM stops an export between two files, removing its temp file.
+	rm -rf "$TEST_DIR/t"
+	"$OPRUN_BUILD/oprun" -c "$CFG" export "$id" "$TEST_DIR/t" >/dev/null 2>"$TEST_DIR/t.err" &
+	pid=$!
+	sleep 0.05
+	kill -TERM "$pid" 2>/dev/null || true
+	st=0
+	wait "$pid" || st=$?
+	if [ "$st" -eq 143 ]; then
+		# killed before it began to write: nothing is there
+		[ "$(find "$TEST_DIR/t" -type f 2>/dev/null | wc -l)" = 0 ]
+	elif [ "$st" -ne 0 ]; then
+		grep -q "interrupted by signal 15" "$TEST_DIR/t.err"
+		[ "$(find "$TEST_DIR/t" -name '.oprun-export.*' | wc -l)" = 0 ]
+	fi
 }
