@@ -416,18 +416,6 @@ objs_free(struct dir_obj *o, size_t n)
 	}
 }
 
-static char *
-dup_n(const void *s, size_t n)
-{
-	char *d = malloc(n + 1);
-
-	if (d != NULL) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
 /* Copies row value v of object id (key bytes) into o. */
 static int
 obj_copy(const MDB_val *key_id, const MDB_val *v, struct dir_obj *o)
@@ -440,9 +428,9 @@ obj_copy(const MDB_val *key_id, const MDB_val *v, struct dir_obj *o)
 	memcpy(&nlen, v->mv_data, 4);
 	if (nlen > v->mv_size - 4)
 		return MDB_CORRUPTED;
-	o->id = dup_n(key_id->mv_data, key_id->mv_size);
-	o->name = dup_n((char *)v->mv_data + 4, nlen);
-	o->json = dup_n((char *)v->mv_data + 4 + nlen, v->mv_size - 4 - nlen);
+	o->id = store_copy(key_id->mv_data, key_id->mv_size);
+	o->name = store_copy((char *)v->mv_data + 4, nlen);
+	o->json = store_copy((char *)v->mv_data + 4 + nlen, v->mv_size - 4 - nlen);
 	if (o->id == NULL || o->name == NULL || o->json == NULL) {
 		objs_free(o, 1);
 		return ENOMEM;

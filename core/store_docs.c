@@ -30,8 +30,8 @@ grow(void **v, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-static char *
-dup_n(const char *s, size_t n)
+char *
+store_copy(const void *s, size_t n)
 {
 	char *d = malloc(n + 1);
 
@@ -46,8 +46,8 @@ int
 store_writes_add_doc(struct store_writes *w, const char *name,
     const char *json, size_t len)
 {
-	struct store_doc d = { dup_n(name, strlen(name)), dup_n(json, len),
-		len };
+	struct store_doc d = { store_copy(name, strlen(name)),
+		store_copy(json, len), len };
 
 	if (d.name == NULL || d.json == NULL ||
 	    grow((void **)&w->docs, &w->docs_cap, w->ndocs,
@@ -77,10 +77,10 @@ store_writes_add_row(struct store_writes *w, const char *tenant,
     const char *json)
 {
 	struct store_dir_row r = {
-		dup_n(tenant, strlen(tenant)), dup_n(kind, strlen(kind)),
-		dup_n(id, strlen(id)),
-		dup_n(display_name, strlen(display_name)),
-		dup_n(json, strlen(json)), gen,
+		store_copy(tenant, strlen(tenant)), store_copy(kind, strlen(kind)),
+		store_copy(id, strlen(id)),
+		store_copy(display_name, strlen(display_name)),
+		store_copy(json, strlen(json)), gen,
 	};
 
 	if (r.tenant == NULL || r.kind == NULL || r.id == NULL ||
@@ -243,7 +243,7 @@ store_doc_get(struct store *st, uint64_t run_id, const char *name,
 	if (store_txn_begin(st, MDB_RDONLY, &txn, err, errlen) != 0)
 		return -1;
 	rc = mdb_get(txn, st->docs, &k, &v);
-	if (rc == 0 && (*json = dup_n(v.mv_data, v.mv_size)) == NULL)
+	if (rc == 0 && (*json = store_copy(v.mv_data, v.mv_size)) == NULL)
 		rc = ENOMEM;
 	if (rc == 0)
 		*len = v.mv_size;
@@ -284,8 +284,8 @@ next_doc(struct store *st, uint64_t run_id, const char *prefix,
 	if (rc == 0) {
 		memcpy(kb, k.mv_data, k.mv_size);
 		*klen = k.mv_size;
-		*name = dup_n((char *)k.mv_data + 8, k.mv_size - 8);
-		*json = dup_n(v.mv_data, v.mv_size);
+		*name = store_copy((char *)k.mv_data + 8, k.mv_size - 8);
+		*json = store_copy(v.mv_data, v.mv_size);
 		*len = v.mv_size;
 		if (*name == NULL || *json == NULL) {
 			free(*name);

@@ -44,6 +44,10 @@ int	store_lmdb_err(struct store *st, int rc, const char *what, char *err,
 int	store_next_counter(struct store *st, MDB_txn *txn, const char *name,
 	    uint64_t *v);
 
+/* A malloc'd, NUL-terminated copy of n bytes of s; NULL if memory ran
+ * out (sizes come from the store, so this is checked, not xmalloc). */
+char	*store_copy(const void *s, size_t n);
+
 /* Big-endian ids, so keys sort by id. */
 void	store_id_key(uint64_t id, unsigned char out[8]);
 uint64_t store_key_id(const unsigned char *p);
