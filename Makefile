@@ -173,7 +173,7 @@ bench: deps
 	  --fakegraph $(BUILD)/fakegraph tests/fakegraph/fixture.json
 
 demo: deps
-	@$(MAKE) --no-print-directory all >/dev/null
+	@$(MAKE) --no-print-directory all $(BUILD)/fakegraph >/dev/null
 	@BUILD=$(BUILD) ./conf/demo.sh
 
 install: all
