@@ -517,20 +517,21 @@ damaged(const char *path, char *err, size_t errlen, const char *what)
 static int
 open_existing(struct store *st, char *err, size_t errlen)
 {
-	MDB_envinfo info;
 	MDB_txn *txn;
 	uint64_t schema = 0;
 	int rc;
 
 	if (txn_begin(st, MDB_RDONLY, &txn, err, errlen) != 0)
 		return -1;
-	mdb_env_info(st->env, &info);
 	rc = mdb_dbi_open(txn, "meta", 0, &st->meta);
 	if (rc == 0 && read_schema(st, txn, &schema, err, errlen) != 0)
 		rc = -1;	/* err is set */
 	else if (rc == 0 && schema == STORE_SCHEMA_VERSION)
 		rc = open_dbs(st, txn, 0);
-	if (rc == MDB_NOTFOUND && info.me_last_txnid > 0)
+	/* The snapshot's own id, not the environment's last one: a store
+	 * made by another process after this snapshot began is not damaged,
+	 * it is just not in the snapshot (create_schema will see it). */
+	if (rc == MDB_NOTFOUND && mdb_txn_id(txn) > 0)
 		rc = damaged(st->path, err, errlen, "its databases are "
 		    "missing (the file's pages are garbled)");
 	else if (rc == MDB_NOTFOUND || (rc == 0 &&
@@ -564,11 +565,17 @@ check_data_file(const char *path, struct stat *sb, char *err, size_t errlen)
 				return errf(err, errlen, "store %s: cannot "
 				    "read data.mdb: %s", path,
 				    strerror(errno));
-			if (stat(lock, &lsb) == 0)
-				return damaged(path, err, errlen, "data.mdb "
-				    "is missing but lock.mdb is there (the "
-				    "data file was deleted or moved)");
-			return 1;
+			if (stat(lock, &lsb) != 0)
+				return 1;
+			/* LMDB makes lock.mdb before data.mdb: another
+			 * process may be creating the store this instant. */
+			if (tries + 1 < 40) {
+				usleep(25000);
+				continue;
+			}
+			return damaged(path, err, errlen, "data.mdb is missing "
+			    "but lock.mdb is there (the data file was deleted "
+			    "or moved)");
 		}
 		if (!S_ISREG(sb->st_mode))
 			return damaged(path, err, errlen, "data.mdb is not "
