@@ -211,3 +211,22 @@ config_at() {
 		[[ "$output" == *"damaged"*"backup"* ]]
 	done
 }
+
+@test "processes that open a store while another one creates it never call it damaged" {
+	use_plugins instant
+	for i in $(seq 25); do
+		rm -rf "$TEST_DIR/store"
+		"$OPRUN_BUILD/oprun" -c "$CFG" worker --once >/dev/null 2>"$TEST_DIR/w.err" &
+		w=$!
+		"$OPRUN_BUILD/oprun" -c "$CFG" runs >/dev/null 2>"$TEST_DIR/r.err" &
+		r=$!
+		run oprun submit test-instant --tenant contoso --initiator alice --payload "{\"i\":$i}"
+		if [ "$status" -ne 0 ]; then
+			echo "round $i: submit: $output" >&2
+			false
+		fi
+		wait "$r" || { echo "round $i: runs: $(cat "$TEST_DIR/r.err")" >&2; false; }
+		wait "$w" || { echo "round $i: worker: $(cat "$TEST_DIR/w.err")" >&2; false; }
+	done
+	assert_store_ok
+}
