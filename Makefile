@@ -200,7 +200,10 @@ install: all
 # on it.  `make format-check FORMAT_FILES="core/*.c core/*.h"` shows the
 # rest.
 FORMAT_FILES ?= core/main.c core/runtime.c core/exitcodes.h core/schedule.c \
-	core/serve_schedules.c
+	core/serve_schedules.c core/store_docs.c core/store_dir.c \
+	core/store_internal.h core/seal.c core/seal.h core/hostapi_store.c \
+	core/cli_docs.c core/cli_internal.h bench/capture.c bench/bench.h \
+	tests/plugins/docstest.c
 # The Intune library and plugins conform (a FORMAT_FILES given on the
 # command line replaces the whole list).
 FORMAT_FILES += $(wildcard plugins/intune/*.[ch]) \

@@ -25,16 +25,16 @@
 #include "runtime.h"
 #include "store.h"
 
-#define POLICIES	2000
-#define QUICK_POLICIES	400
-#define LIST_PAGE	1000	/* the fake server's default page */
-#define SC_PAGE		25	/* settings catalog lists and /settings */
+#define POLICIES       2000
+#define QUICK_POLICIES 400
+#define LIST_PAGE      1000 /* the fake server's default page */
+#define SC_PAGE	       25   /* settings catalog lists and /settings */
 
 struct capture_env {
 	char dir[256];
 	int port;
 	pid_t fake;
-	cJSON *counts;		/* what gen_tenant.py generated */
+	cJSON *counts; /* what gen_tenant.py generated */
 };
 
 static void
@@ -84,18 +84,21 @@ capture_setup(struct capture_env *e, int policies)
 	snprintf(e->dir, sizeof(e->dir), "/tmp/oprun-bench.XXXXXX");
 	if (mkdtemp(e->dir) == NULL)
 		die("mkdtemp failed");
-	snprintf(cmd, sizeof(cmd), "python3 bench/gen_tenant.py %d "
+	snprintf(cmd, sizeof(cmd),
+	    "python3 bench/gen_tenant.py %d "
 	    ">%s/fixture.json 2>%s/counts.json && mkdir -m 755 %s/plugins && "
 	    "install -m 644 %s/directory-sync.so %s/backup-capture.so "
-	    "%s/plugins/ && %s keygen %s/key >/dev/null", policies, e->dir,
-	    e->dir, e->dir, bundled_src, bundled_src, e->dir, oprun_bin,
-	    e->dir);
-	sh(cmd, "cannot make the capture fixture, plugins or key (build the "
+	    "%s/plugins/ && %s keygen %s/key >/dev/null",
+	    policies, e->dir, e->dir, e->dir, bundled_src, bundled_src, e->dir,
+	    oprun_bin, e->dir);
+	sh(cmd,
+	    "cannot make the capture fixture, plugins or key (build the "
 	    "Intune plugins: make)");
 	snprintf(path, sizeof(path), "%s/oprun.ini", e->dir);
 	if ((f = fopen(path, "w")) == NULL)
 		die("cannot write config");
-	fprintf(f, "[store]\npath = store\nmap_size_mb = 8192\ndurability = "
+	fprintf(f,
+	    "[store]\npath = store\nmap_size_mb = 8192\ndurability = "
 	    "relaxed\nsecrets_key_file = key\n[runner]\nplugin_dir = plugins\n"
 	    "[log]\nlevel = warn\n");
 	fclose(f);
@@ -119,17 +122,17 @@ capture_setup(struct capture_env *e, int policies)
 /* Submits type and runs it with `oprun worker --once`, sampling its
  * memory; seconds taken. */
 static double
-run_worker(const struct capture_env *e, const char *type,
-    struct peak_mem *pk)
+run_worker(const struct capture_env *e, const char *type, struct peak_mem *pk)
 {
 	char cmd[1024], cfg[400];
 	double t0;
 	pid_t pid;
 
 	snprintf(cfg, sizeof(cfg), "%s/oprun.ini", e->dir);
-	snprintf(cmd, sizeof(cmd), "%s -c %s submit %s --tenant contoso "
-	    "--initiator bench --payload '{}' >/dev/null", oprun_bin, cfg,
-	    type);
+	snprintf(cmd, sizeof(cmd),
+	    "%s -c %s submit %s --tenant contoso "
+	    "--initiator bench --payload '{}' >/dev/null",
+	    oprun_bin, cfg, type);
 	sh(cmd, "submit failed");
 	t0 = now_s();
 	pid = fork();
@@ -157,8 +160,10 @@ count_requests(const struct capture_env *e, double *wire, double *items)
 	cJSON *log, *v, *entry;
 
 	snprintf(path, sizeof(path), "%s/requests.json", e->dir);
-	snprintf(cmd, sizeof(cmd), "curl -sf http://127.0.0.1:%d/_fake/"
-	    "requests >%s", e->port, path);
+	snprintf(cmd, sizeof(cmd),
+	    "curl -sf http://127.0.0.1:%d/_fake/"
+	    "requests >%s",
+	    e->port, path);
 	sh(cmd, "cannot read the fake server's request log");
 	if ((f = fopen(path, "r")) == NULL || getdelim(&text, &n, '\0', f) < 0)
 		die("cannot read the request log");
@@ -221,8 +226,10 @@ bench_capture(void)
 		struct peak_mem pk = { 0, 0 };
 		uint64_t docs;
 
-		snprintf(cmd, sizeof(cmd), "curl -sf -X POST http://127.0.0.1:"
-		    "%d/_fake/reset >/dev/null", e.port);
+		snprintf(cmd, sizeof(cmd),
+		    "curl -sf -X POST http://127.0.0.1:"
+		    "%d/_fake/reset >/dev/null",
+		    e.port);
 		sh(cmd, "cannot reset fakegraph");
 		wall[r] = run_worker(&e, "backup-capture", &pk);
 		count_requests(&e, &made[r], &items);
@@ -236,7 +243,8 @@ bench_capture(void)
 	printf("| %-46s | %10.2f s | %d policies, %.0f documents/s |\n",
 	    "(m) backup-capture wall time", median(wall, n), policies,
 	    median(dps, n));
-	snprintf(note, sizeof(note), "minimum %.0f (lists + %.0f per-item "
+	snprintf(note, sizeof(note),
+	    "minimum %.0f (lists + %.0f per-item "
 	    "reads / 20); ratio %.2f (target <= 1.1); %.0f $batch items",
 	    min, reads, median(made, n) / min, items);
 	printf("| %-46s | %10.0f    | %s |\n", "(m) Graph requests made",

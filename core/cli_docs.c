@@ -24,8 +24,8 @@
 #include "text.h"
 #include "util.h"
 
-#define BACKUP_TYPE	"backup-capture"
-#define FILE_NAME_MAX	120	/* bytes of a display name in a file name */
+#define BACKUP_TYPE   "backup-capture"
+#define FILE_NAME_MAX 120 /* bytes of a display name in a file name */
 
 /* ---- keygen ------------------------------------------------------ */
 
@@ -43,9 +43,9 @@ cmd_keygen(struct args *a, int argc, char **argv, int i)
 		return EXIT_RUNTIME;
 	}
 	printf("wrote a new key to %s (mode 0600); set secrets_key_file = %s "
-	    "in the [store] section, and keep a copy somewhere safe: values "
-	    "sealed with it cannot be opened without it\n", a->pos[0],
-	    a->pos[0]);
+	       "in the [store] section, and keep a copy somewhere safe: values "
+	       "sealed with it cannot be opened without it\n",
+	    a->pos[0], a->pos[0]);
 	return 0;
 }
 
@@ -53,8 +53,8 @@ cmd_keygen(struct args *a, int argc, char **argv, int i)
 
 /* Opens the store and checks run id exists: 0 or an exit code. */
 static int
-open_run(struct runtime *rt, struct args *a, const char *id_text,
-    uint64_t *id, struct run *r)
+open_run(struct runtime *rt, struct args *a, const char *id_text, uint64_t *id,
+    struct run *r)
 {
 	char err[1024];
 	int rc;
@@ -72,22 +72,21 @@ open_run(struct runtime *rt, struct args *a, const char *id_text,
 }
 
 static int
-print_one_doc(struct runtime *rt, struct args *a, uint64_t id,
-    const char *name)
+print_one_doc(struct runtime *rt, struct args *a, uint64_t id, const char *name)
 {
 	char err[1024], *json, *safe;
 	size_t len;
-	int rc = store_doc_get(rt->st, id, name, &json, &len, err,
-	    sizeof(err));
+	int rc = store_doc_get(rt->st, id, name, &json, &len, err, sizeof(err));
 
 	if (rc < 0) {
 		complain(a->cmd, "%s", err);
 		return EXIT_RUNTIME;
 	}
 	if (rc == 1) {
-		complain(a->cmd, "run %llu has no document %s; list them with "
-		    "`oprun docs %llu`", (unsigned long long)id, name,
-		    (unsigned long long)id);
+		complain(a->cmd,
+		    "run %llu has no document %s; list them with "
+		    "`oprun docs %llu`",
+		    (unsigned long long)id, name, (unsigned long long)id);
 		return EXIT_USAGE;
 	}
 	safe = text_json_safe(json);
@@ -183,7 +182,7 @@ on_export_signal(int sig)
 
 struct exporter {
 	const char *cmd, *dir;
-	struct seal_key key;	/* loaded for --reveal-secrets */
+	struct seal_key key; /* loaded for --reveal-secrets */
 	int reveal;
 	uint64_t files, secrets;
 	char temp[4200];
@@ -235,7 +234,7 @@ reveal(struct exporter *ex, cJSON *v)
 		size_t len;
 
 		if (seal_open(&ex->key, v->valuestring, &plain, &len, ex->err,
-		    sizeof(ex->err)) != 0)
+			sizeof(ex->err)) != 0)
 			return -1;
 		free(v->valuestring);
 		v->valuestring = plain;
@@ -263,7 +262,7 @@ file_part(const char *name, char *out, size_t len)
 	size_t n = 0, max = len - 1 < FILE_NAME_MAX ? len - 1 : FILE_NAME_MAX;
 
 	for (const unsigned char *p = (const unsigned char *)name;
-	    *p != '\0' && n < max; p++) {
+	     *p != '\0' && n < max; p++) {
 		unsigned char c = *p;
 
 		if (c < 0x20 || c == 0x7f || strchr("/\\:*?\"<>|", c) != NULL)
@@ -273,7 +272,7 @@ file_part(const char *name, char *out, size_t len)
 		out[n++] = (char)c;
 	}
 	while (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0x80)
-		n--;	/* a cut character: drop its start too */
+		n--; /* a cut character: drop its start too */
 	if (n > 0 && ((unsigned char)out[n - 1] & 0x80))
 		n--;
 	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '.'))
@@ -290,7 +289,7 @@ word_ok(const char *s)
 		return 0;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			(*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
 			return 0;
 	return 1;
 }
@@ -372,8 +371,7 @@ write_file(struct exporter *ex, const char *rel, const char *text)
 	if (rc == 0 && rename(ex->temp, path) != 0)
 		rc = -1;
 	if (rc != 0) {
-		errf(ex->err, sizeof(ex->err), "%s: %s", path,
-		    strerror(errno));
+		errf(ex->err, sizeof(ex->err), "%s: %s", path, strerror(errno));
 		unlink(ex->temp);
 	}
 	return rc;
@@ -388,11 +386,15 @@ export_doc(void *arg, const char *name, const char *json, size_t len)
 	int rc = -1;
 
 	if (export_stop)
-		return errf(ex->err, sizeof(ex->err), "interrupted by signal "
-		    "%d", (int)export_stop);
+		return errf(ex->err, sizeof(ex->err),
+		    "interrupted by signal "
+		    "%d",
+		    (int)export_stop);
 	if (doc == NULL)
-		return errf(ex->err, sizeof(ex->err), "document %s is not "
-		    "JSON", name);
+		return errf(ex->err, sizeof(ex->err),
+		    "document %s is not "
+		    "JSON",
+		    name);
 	export_path(name, doc, rel, sizeof(rel));
 	if (ex->reveal && reveal(ex, doc) != 0)
 		goto out;
@@ -445,9 +447,11 @@ prepare_dir(struct exporter *ex, int force)
 	}
 	closedir(d);
 	if (others > 0 && !force)
-		return errf(ex->err, sizeof(ex->err), "%s is not empty: export "
+		return errf(ex->err, sizeof(ex->err),
+		    "%s is not empty: export "
 		    "into a new or empty directory, or add --force to write "
-		    "over the files there", ex->dir);
+		    "over the files there",
+		    ex->dir);
 	return 0;
 }
 
@@ -455,12 +459,14 @@ static int
 check_exportable(struct exporter *ex, const struct run *r)
 {
 	if (!run_state_terminal(r->state))
-		return errf(ex->err, sizeof(ex->err), "run %llu is %s: export "
+		return errf(ex->err, sizeof(ex->err),
+		    "run %llu is %s: export "
 		    "it once it has finished (`oprun wait %llu`)",
 		    (unsigned long long)r->id, run_state_name(r->state),
 		    (unsigned long long)r->id);
 	if (r->state != RUN_SUCCEEDED)
-		fprintf(stderr, "oprun export: note: run %llu ended %s (%llu "
+		fprintf(stderr,
+		    "oprun export: note: run %llu ended %s (%llu "
 		    "items failed): the export holds what it captured\n",
 		    (unsigned long long)r->id, run_state_name(r->state),
 		    (unsigned long long)r->counts.failed);
@@ -486,11 +492,14 @@ run_export(struct exporter *ex, struct runtime *rt, const struct run *r,
 {
 	if (check_exportable(ex, r) != 0 || prepare_dir(ex, force) != 0)
 		return EXIT_USAGE;
-	if (ex->reveal && (rt->cfg.secrets_key_file == NULL ||
-	    seal_key_load(&ex->key, rt->cfg.secrets_key_file,
-	    "[store] secrets_key_file", ex->err, sizeof(ex->err)) != 0)) {
+	if (ex->reveal &&
+	    (rt->cfg.secrets_key_file == NULL ||
+		seal_key_load(&ex->key, rt->cfg.secrets_key_file,
+		    "[store] secrets_key_file", ex->err,
+		    sizeof(ex->err)) != 0)) {
 		if (rt->cfg.secrets_key_file == NULL)
-			errf(ex->err, sizeof(ex->err), "--reveal-secrets needs "
+			errf(ex->err, sizeof(ex->err),
+			    "--reveal-secrets needs "
 			    "the key: set [store] secrets_key_file in %s",
 			    rt->cfg.file);
 		return EXIT_USAGE;
@@ -499,7 +508,7 @@ run_export(struct exporter *ex, struct runtime *rt, const struct run *r,
 	    ex->dir, (long)getpid());
 	catch_export_signals();
 	if (store_doc_list(rt->st, r->id, "", "", export_doc, ex, ex->err,
-	    sizeof(ex->err)) != 0)
+		sizeof(ex->err)) != 0)
 		return EXIT_RUNTIME;
 	return 0;
 }
@@ -523,18 +532,22 @@ cmd_export(struct args *a, int argc, char **argv, int i)
 	ex.reveal = opt_get(opts, "reveal-secrets") != NULL;
 	rc = run_export(&ex, &rt, &r, opt_get(opts, "force") != NULL);
 	if (rc != 0) {
-		complain(a->cmd, "%s%s", ex.err, ex.files > 0 ? "; the files "
-		    "written so far are whole: run it again with --force to "
-		    "finish" : "");
+		complain(a->cmd, "%s%s", ex.err,
+		    ex.files > 0 ?
+			"; the files "
+			"written so far are whole: run it again with --force to "
+			"finish" :
+			"");
 	} else {
 		printf("exported %llu documents of run %llu to %s\n",
 		    (unsigned long long)ex.files, (unsigned long long)id,
 		    ex.dir);
 		if (ex.reveal)
-			fprintf(stderr, "oprun export: %llu secret values "
+			fprintf(stderr,
+			    "oprun export: %llu secret values "
 			    "written in plain text (files mode 0600): keep "
-			    "%s private\n", (unsigned long long)ex.secrets,
-			    ex.dir);
+			    "%s private\n",
+			    (unsigned long long)ex.secrets, ex.dir);
 	}
 	seal_key_wipe(&ex.key);
 	run_free(&r);
@@ -707,8 +720,8 @@ known_tenant(const struct config *cfg, const char *tenant)
 }
 
 static cJSON *
-kind_summary(struct runtime *rt, const char *tenant, const char *kind,
-    int json, char *err, size_t errlen)
+kind_summary(struct runtime *rt, const char *tenant, const char *kind, int json,
+    char *err, size_t errlen)
 {
 	struct store_dir_info info;
 	char at[40] = "never";
@@ -815,8 +828,10 @@ cmd_directory(struct args *a, int argc, char **argv, int i)
 	name = opt_get(opts, "name");
 	json = opt_get(opts, "json") != NULL;
 	if (kind != NULL && !valid_kind(kind))
-		return usage_error(a->cmd, "--kind '%s': expected groups, "
-		    "assignmentFilters or roleScopeTags", kind);
+		return usage_error(a->cmd,
+		    "--kind '%s': expected groups, "
+		    "assignmentFilters or roleScopeTags",
+		    kind);
 	if (name != NULL && kind == NULL)
 		return usage_error(a->cmd, "--name needs --kind");
 	if ((rc = open_rt(&rt, a, RUNTIME_STORE)) != 0)
@@ -827,9 +842,9 @@ cmd_directory(struct args *a, int argc, char **argv, int i)
 		runtime_close(&rt);
 		return rc;
 	}
-	rc = kind == NULL ? dir_summary(&rt, a->pos[0], json, err,
-	    sizeof(err)) : dir_objects(&rt, a->pos[0], kind, name, json, err,
-	    sizeof(err));
+	rc = kind == NULL ?
+	    dir_summary(&rt, a->pos[0], json, err, sizeof(err)) :
+	    dir_objects(&rt, a->pos[0], kind, name, json, err, sizeof(err));
 	if (rc != 0) {
 		complain(a->cmd, "%s", err);
 		rc = EXIT_RUNTIME;

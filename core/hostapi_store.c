@@ -25,10 +25,10 @@
 #define DIR_ID_MAX	255
 #define DIR_NAME_MAX	1024
 #define WRITES_MAX	(8u << 20)
-#define WRITES_DOCS_MAX	1000
+#define WRITES_DOCS_MAX 1000
 
-const char *const hostapi_directory_kinds[] = { "groups",
-	"assignmentFilters", "roleScopeTags", NULL };
+const char *const hostapi_directory_kinds[] = { "groups", "assignmentFilters",
+	"roleScopeTags", NULL };
 
 static int fail(struct oprun_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -105,14 +105,14 @@ doc_name_ok(const char *name)
 		if (c == '/' || c == '\0') {
 			if (seg == 0 || (seg == 1 && name[i - 1] == '.') ||
 			    (seg == 2 && name[i - 1] == '.' &&
-			    name[i - 2] == '.'))
+				name[i - 2] == '.'))
 				return 0;
 			seg = 0;
 			continue;
 		}
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '-'))
+			(c >= '0' && c <= '9') || c == '.' || c == '_' ||
+			c == '-'))
 			return 0;
 		seg++;
 	}
@@ -138,13 +138,16 @@ hostapi_doc_put(struct oprun_ctx *ctx, const char *name, const char *json)
 	if (need_run(ctx, "doc_put") != 0)
 		return -1;
 	if (name == NULL || !doc_name_ok(name))
-		return fail(ctx, "doc_put: bad name: use a relative path of "
+		return fail(ctx,
+		    "doc_put: bad name: use a relative path of "
 		    "[A-Za-z0-9._-] segments joined by '/', at most %d bytes",
 		    DOC_NAME_MAX);
 	len = json != NULL ? strlen(json) : 0;
 	if (len == 0 || len > DOC_JSON_MAX)
-		return fail(ctx, "doc_put %s: %s", name, len == 0 ? "no JSON" :
-		    "larger than 16 MiB; split it into several documents");
+		return fail(ctx, "doc_put %s: %s", name,
+		    len == 0 ?
+			"no JSON" :
+			"larger than 16 MiB; split it into several documents");
 	if (!json_ok(json))
 		return fail(ctx, "doc_put %s: not valid JSON", name);
 	if (store_writes_add_doc(&ctx->writes, name, json, len) != 0)
@@ -228,9 +231,10 @@ known_kind(const char *kind)
 static int
 bad_kind(struct oprun_ctx *ctx, const char *what, const char *kind)
 {
-	return fail(ctx, "%s: unknown kind '%s': use groups, "
-	    "assignmentFilters or roleScopeTags", what,
-	    kind != NULL ? kind : "(null)");
+	return fail(ctx,
+	    "%s: unknown kind '%s': use groups, "
+	    "assignmentFilters or roleScopeTags",
+	    what, kind != NULL ? kind : "(null)");
 }
 
 static struct hostapi_stage *
@@ -248,7 +252,8 @@ need_writer(struct oprun_ctx *ctx, const char *what, const char *kind)
 	if (need_run(ctx, what) != 0)
 		return -1;
 	if (!(ctx->op_flags & OPRUN_OP_DIRECTORY_WRITER))
-		return fail(ctx, "%s: operation %s may only read the directory "
+		return fail(ctx,
+		    "%s: operation %s may only read the directory "
 		    "cache (it is not flagged OPRUN_OP_DIRECTORY_WRITER)",
 		    what, ctx->run->type);
 	if (known_kind(kind) == NULL)
@@ -266,8 +271,8 @@ hostapi_directory_begin(struct oprun_ctx *ctx, const char *kind)
 	if (need_writer(ctx, "directory_begin", kind) != 0)
 		return -1;
 	kind = known_kind(kind);
-	if (store_dir_begin(ctx->st, ctx->run->id, ctx->run->tenant, kind,
-	    &gen, err, sizeof(err)) != 0)
+	if (store_dir_begin(ctx->st, ctx->run->id, ctx->run->tenant, kind, &gen,
+		err, sizeof(err)) != 0)
 		return fail(ctx, "directory_begin %s: %s", kind, err);
 	sg = stage_of(ctx, kind);
 	if (sg == NULL)
@@ -287,19 +292,27 @@ hostapi_directory_put(struct oprun_ctx *ctx, const char *kind, const char *id,
 		return -1;
 	sg = stage_of(ctx, known_kind(kind));
 	if (sg == NULL)
-		return fail(ctx, "directory_put %s: call directory_begin "
-		    "first", kind);
+		return fail(ctx,
+		    "directory_put %s: call directory_begin "
+		    "first",
+		    kind);
 	if (id == NULL || id[0] == '\0' || strlen(id) > DIR_ID_MAX)
-		return fail(ctx, "directory_put %s: the id is empty or longer "
-		    "than %d bytes", kind, DIR_ID_MAX);
+		return fail(ctx,
+		    "directory_put %s: the id is empty or longer "
+		    "than %d bytes",
+		    kind, DIR_ID_MAX);
 	if (display_name == NULL || strlen(display_name) > DIR_NAME_MAX)
-		return fail(ctx, "directory_put %s %s: no display name, or one "
-		    "longer than %d bytes", kind, id, DIR_NAME_MAX);
+		return fail(ctx,
+		    "directory_put %s %s: no display name, or one "
+		    "longer than %d bytes",
+		    kind, id, DIR_NAME_MAX);
 	if (json == NULL || strlen(json) > DIR_JSON_MAX || !json_ok(json))
-		return fail(ctx, "directory_put %s %s: the object is not JSON "
-		    "of at most 1 MiB", kind, id);
+		return fail(ctx,
+		    "directory_put %s %s: the object is not JSON "
+		    "of at most 1 MiB",
+		    kind, id);
 	if (store_writes_add_row(&ctx->writes, ctx->run->tenant, sg->kind,
-	    sg->gen, id, display_name, json) != 0)
+		sg->gen, id, display_name, json) != 0)
 		return fail(ctx, "directory_put: out of memory");
 	return maybe_save(ctx, "directory_put") != 0 ? -1 : ok(ctx);
 }
@@ -323,9 +336,10 @@ hostapi_directory_commit(struct oprun_ctx *ctx, const char *kind)
 	    now_ms(), &count, err, sizeof(err));
 	sg->kind = NULL;
 	if (rc == 1)
-		return fail(ctx, "directory_commit %s: another sync of tenant "
-		    "%s began meanwhile; this snapshot was dropped", kind,
-		    ctx->run->tenant);
+		return fail(ctx,
+		    "directory_commit %s: another sync of tenant "
+		    "%s began meanwhile; this snapshot was dropped",
+		    kind, ctx->run->tenant);
 	if (rc != 0)
 		return fail(ctx, "directory_commit %s: %s", kind, err);
 	return ok(ctx);
@@ -344,11 +358,13 @@ hostapi_directory_find_by_name(struct oprun_ctx *ctx, const char *tenant,
 	if (known_kind(kind) == NULL)
 		return bad_kind(ctx, "directory_find_by_name", kind);
 	if (tenant == NULL || name == NULL || each == NULL)
-		return fail(ctx, "directory_find_by_name: tenant, name and "
+		return fail(ctx,
+		    "directory_find_by_name: tenant, name and "
 		    "callback are required");
 	err[0] = '\0';
 	if (store_dir_find(ctx->st, tenant, kind, name, each, arg, &hits, err,
-	    sizeof(err)) < 0 && err[0] != '\0')
+		sizeof(err)) < 0 &&
+	    err[0] != '\0')
 		return fail(ctx, "directory_find_by_name: %s", err);
 	ok(ctx);
 	return hits > 1000000 ? 1000000 : (int)hits;
@@ -395,8 +411,7 @@ hostapi_directory_synced_at(struct oprun_ctx *ctx, const char *tenant,
 		return bad_kind(ctx, "directory_synced_at", kind);
 	if (tenant == NULL)
 		return fail(ctx, "directory_synced_at: no tenant");
-	if (store_dir_info(ctx->st, tenant, kind, &info, err,
-	    sizeof(err)) != 0)
+	if (store_dir_info(ctx->st, tenant, kind, &info, err, sizeof(err)) != 0)
 		return fail(ctx, "directory_synced_at: %s", err);
 	ok(ctx);
 	return info.synced_at;
@@ -412,14 +427,15 @@ need_key(struct oprun_ctx *ctx, const char *what)
 	if (ctx->seal != NULL)
 		return 0;
 	if (ctx->cfg == NULL || ctx->cfg->secrets_key_file == NULL)
-		return fail(ctx, "%s: no key: set [store] secrets_key_file in "
-		    "%s to a key made by `oprun keygen FILE`", what,
-		    ctx->cfg != NULL ? ctx->cfg->file : "the config");
+		return fail(ctx,
+		    "%s: no key: set [store] secrets_key_file in "
+		    "%s to a key made by `oprun keygen FILE`",
+		    what, ctx->cfg != NULL ? ctx->cfg->file : "the config");
 	ctx->seal = calloc(1, sizeof(*ctx->seal));
 	if (ctx->seal == NULL)
 		return fail(ctx, "%s: out of memory", what);
 	if (seal_key_load(ctx->seal, ctx->cfg->secrets_key_file,
-	    "[store] secrets_key_file", err, sizeof(err)) != 0) {
+		"[store] secrets_key_file", err, sizeof(err)) != 0) {
 		free(ctx->seal);
 		ctx->seal = NULL;
 		return fail(ctx, "%s: %s", what, err);
@@ -428,8 +444,7 @@ need_key(struct oprun_ctx *ctx, const char *what)
 }
 
 int
-hostapi_seal(struct oprun_ctx *ctx, const char *plaintext,
-    const char **sealed)
+hostapi_seal(struct oprun_ctx *ctx, const char *plaintext, const char **sealed)
 {
 	char err[512];
 
@@ -441,7 +456,7 @@ hostapi_seal(struct oprun_ctx *ctx, const char *plaintext,
 	free(ctx->sealed_out);
 	ctx->sealed_out = NULL;
 	if (seal_value(ctx->seal, plaintext, strlen(plaintext),
-	    &ctx->sealed_out, err, sizeof(err)) != 0)
+		&ctx->sealed_out, err, sizeof(err)) != 0)
 		return fail(ctx, "%s", err);
 	*sealed = ctx->sealed_out;
 	return ok(ctx);
@@ -465,10 +480,11 @@ hostapi_unseal(struct oprun_ctx *ctx, const char *sealed,
 	if (need_run(ctx, "unseal") != 0 || need_key(ctx, "unseal") != 0)
 		return -1;
 	wipe_plain(ctx);
-	if (sealed == NULL || seal_open(ctx->seal, sealed, &ctx->plain_out,
-	    &ctx->plain_len, err, sizeof(err)) != 0)
-		return fail(ctx, "%s", sealed == NULL ? "unseal: no value" :
-		    err);
+	if (sealed == NULL ||
+	    seal_open(ctx->seal, sealed, &ctx->plain_out, &ctx->plain_len, err,
+		sizeof(err)) != 0)
+		return fail(ctx, "%s",
+		    sealed == NULL ? "unseal: no value" : err);
 	*plaintext = ctx->plain_out;
 	return ok(ctx);
 }

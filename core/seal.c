@@ -17,11 +17,11 @@
 #include "oprun/plugin.h"
 #include "util.h"
 
-#define NONCE_BYTES	12
-#define TAG_BYTES	16
-#define HEAD_BYTES	(4 + NONCE_BYTES)
-#define SEALED_MAX	(16u << 20)	/* a document's limit */
-#define KEY_HEX		(SEAL_KEY_BYTES * 2)
+#define NONCE_BYTES 12
+#define TAG_BYTES   16
+#define HEAD_BYTES  (4 + NONCE_BYTES)
+#define SEALED_MAX  (16u << 20) /* a document's limit */
+#define KEY_HEX	    (SEAL_KEY_BYTES * 2)
 
 static const char aad[] = OPRUN_SEALED_PREFIX;
 
@@ -64,16 +64,20 @@ check_key_file(int fd, const char *path, const char *setting, char *err,
 		return errf(err, errlen, "%s %s: %s", setting, path,
 		    strerror(errno));
 	if (!S_ISREG(sb.st_mode))
-		return errf(err, errlen, "%s %s is not a regular file; make "
-		    "one with `oprun keygen %s`", setting, path, path);
+		return errf(err, errlen,
+		    "%s %s is not a regular file; make "
+		    "one with `oprun keygen %s`",
+		    setting, path, path);
 	if (sb.st_mode & 077)
-		return errf(err, errlen, "%s %s can be read by group or others "
-		    "(mode %04o): run `chmod 600 %s`", setting, path,
-		    (unsigned)(sb.st_mode & 07777), path);
+		return errf(err, errlen,
+		    "%s %s can be read by group or others "
+		    "(mode %04o): run `chmod 600 %s`",
+		    setting, path, (unsigned)(sb.st_mode & 07777), path);
 	if (sb.st_uid != geteuid() && sb.st_uid != 0)
-		return errf(err, errlen, "%s %s belongs to uid %u, not to the "
-		    "user oprun runs as (%u) or root: chown it", setting, path,
-		    (unsigned)sb.st_uid, (unsigned)geteuid());
+		return errf(err, errlen,
+		    "%s %s belongs to uid %u, not to the "
+		    "user oprun runs as (%u) or root: chown it",
+		    setting, path, (unsigned)sb.st_uid, (unsigned)geteuid());
 	return 0;
 }
 
@@ -85,7 +89,8 @@ parse_key(struct seal_key *k, const char *text, size_t n)
 	if (n != KEY_HEX)
 		return -1;
 	for (size_t i = 0; i < SEAL_KEY_BYTES; i++) {
-		int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+		int hi = hex_value(text[2 * i]),
+		    lo = hex_value(text[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -105,15 +110,18 @@ seal_key_load(struct seal_key *k, const char *path, const char *setting,
 	memset(k, 0, sizeof(*k));
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return errf(err, errlen, "%s %s: %s; make one with `oprun "
-		    "keygen %s`", setting, path, strerror(errno), path);
+		return errf(err, errlen,
+		    "%s %s: %s; make one with `oprun "
+		    "keygen %s`",
+		    setting, path, strerror(errno), path);
 	if (check_key_file(fd, path, setting, err, errlen) != 0)
 		goto out;
 	n = read(fd, text, sizeof(text));
 	if (n < 0 || parse_key(k, text, (size_t)n) != 0) {
-		errf(err, errlen, "%s %s does not hold a key (one line of %d "
-		    "hex digits); make one with `oprun keygen FILE`", setting,
-		    path, KEY_HEX);
+		errf(err, errlen,
+		    "%s %s does not hold a key (one line of %d "
+		    "hex digits); make one with `oprun keygen FILE`",
+		    setting, path, KEY_HEX);
 		goto out;
 	}
 	key_id(k);
@@ -141,7 +149,8 @@ seal_keygen(const char *path, char *err, size_t errlen)
 	int fd, rc = 0;
 
 	if (RAND_bytes(key, sizeof(key)) != 1)
-		return errf(err, errlen, "keygen: no random bytes from "
+		return errf(err, errlen,
+		    "keygen: no random bytes from "
 		    "libcrypto");
 	for (size_t i = 0; i < sizeof(key); i++)
 		snprintf(text + 2 * i, 3, "%02x", key[i]);
@@ -149,12 +158,12 @@ seal_keygen(const char *path, char *err, size_t errlen)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd < 0)
-		rc = errf(err, errlen, "keygen %s: %s%s", path,
-		    strerror(errno), errno == EEXIST ? " (a key file is "
-		    "never overwritten: values sealed with it would be lost)" :
-		    "");
-	else if (write(fd, text, KEY_HEX + 1) != KEY_HEX + 1 ||
-	    fsync(fd) != 0)
+		rc = errf(err, errlen, "keygen %s: %s%s", path, strerror(errno),
+		    errno == EEXIST ?
+			" (a key file is "
+			"never overwritten: values sealed with it would be lost)" :
+			"");
+	else if (write(fd, text, KEY_HEX + 1) != KEY_HEX + 1 || fsync(fd) != 0)
 		rc = errf(err, errlen, "keygen %s: %s", path, strerror(errno));
 	if (fd >= 0 && close(fd) != 0 && rc == 0)
 		rc = errf(err, errlen, "keygen %s: %s", path, strerror(errno));
@@ -175,19 +184,21 @@ gcm(const struct seal_key *k, int enc, const unsigned char *nonce,
 
 	ok = c != NULL && n <= SEALED_MAX &&
 	    EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) ==
-	    1 && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES,
-	    NULL) == 1 && EVP_CipherInit_ex(c, NULL, NULL, k->key, nonce, enc) ==
-	    1 && EVP_CipherUpdate(c, NULL, &len, (const unsigned char *)aad,
-	    (int)strlen(aad)) == 1 && EVP_CipherUpdate(c, out, &len, in,
-	    (int)n) == 1;
+		1 &&
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES, NULL) ==
+		1 &&
+	    EVP_CipherInit_ex(c, NULL, NULL, k->key, nonce, enc) == 1 &&
+	    EVP_CipherUpdate(c, NULL, &len, (const unsigned char *)aad,
+		(int)strlen(aad)) == 1 &&
+	    EVP_CipherUpdate(c, out, &len, in, (int)n) == 1;
 	if (ok && !enc)
 		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_BYTES,
-		    tag) == 1;
+			 tag) == 1;
 	if (ok)
 		ok = EVP_CipherFinal_ex(c, out + len, &len) == 1;
 	if (ok && enc)
 		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_BYTES,
-		    tag) == 1;
+			 tag) == 1;
 	EVP_CIPHER_CTX_free(c);
 	return ok ? 0 : -1;
 }
@@ -203,8 +214,8 @@ seal_value(const struct seal_key *k, const char *plain, size_t len,
 
 	*sealed = NULL;
 	if (!k->loaded || len > SEALED_MAX)
-		return errf(err, errlen, "seal: %s", !k->loaded ? "no key" :
-		    "value too large");
+		return errf(err, errlen, "seal: %s",
+		    !k->loaded ? "no key" : "value too large");
 	raw = malloc(raw_len);
 	out = malloc(plen + 4 * ((raw_len + 2) / 3) + 1);
 	if (raw == NULL || out == NULL) {
@@ -214,7 +225,7 @@ seal_value(const struct seal_key *k, const char *plain, size_t len,
 	memcpy(raw, k->id, 4);
 	if (RAND_bytes(raw + 4, NONCE_BYTES) != 1 ||
 	    gcm(k, 1, raw + 4, (const unsigned char *)plain, len,
-	    raw + HEAD_BYTES, raw + HEAD_BYTES + len) != 0) {
+		raw + HEAD_BYTES, raw + HEAD_BYTES + len) != 0) {
 		errf(err, errlen, "seal: AES-256-GCM failed in libcrypto");
 		goto out;
 	}
@@ -269,26 +280,31 @@ seal_open(const struct seal_key *k, const char *sealed, char **plain,
 
 	*plain = NULL;
 	*len = 0;
-	if (!seal_is_sealed(sealed) || decode(sealed + strlen(aad), &raw,
-	    &n) != 0 || n < HEAD_BYTES + TAG_BYTES) {
+	if (!seal_is_sealed(sealed) ||
+	    decode(sealed + strlen(aad), &raw, &n) != 0 ||
+	    n < HEAD_BYTES + TAG_BYTES) {
 		free(raw);
 		return errf(err, errlen, "unseal: not a sealed value (%s...)",
 		    aad);
 	}
 	clen = n - HEAD_BYTES - TAG_BYTES;
 	if (!k->loaded || memcmp(raw, k->id, 4) != 0) {
-		errf(err, errlen, "unseal: the value was sealed with another "
+		errf(err, errlen,
+		    "unseal: the value was sealed with another "
 		    "key (id %02x%02x%02x%02x) than [store] secrets_key_file "
-		    "holds", raw[0], raw[1], raw[2], raw[3]);
+		    "holds",
+		    raw[0], raw[1], raw[2], raw[3]);
 		free(raw);
 		return -1;
 	}
 	out = malloc(clen + 1);
-	if (out == NULL || gcm(k, 0, raw + 4, raw + HEAD_BYTES, clen,
-	    (unsigned char *)out, raw + HEAD_BYTES + clen) != 0) {
+	if (out == NULL ||
+	    gcm(k, 0, raw + 4, raw + HEAD_BYTES, clen, (unsigned char *)out,
+		raw + HEAD_BYTES + clen) != 0) {
 		free(raw);
 		seal_free_plain(out, clen + 1);
-		return errf(err, errlen, "unseal: the sealed value is damaged "
+		return errf(err, errlen,
+		    "unseal: the sealed value is damaged "
 		    "(authentication failed)");
 	}
 	out[clen] = '\0';

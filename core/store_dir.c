@@ -22,13 +22,13 @@
 
 #define LIST_CHUNK 256
 
-struct snap {		/* dirmeta 'c' */
+struct snap { /* dirmeta 'c' */
 	uint64_t gen;
 	int64_t synced_at;
 	uint64_t count;
 };
 
-struct stage {		/* dirmeta 's' */
+struct stage { /* dirmeta 's' */
 	uint64_t gen;
 	uint64_t run_id;
 };
@@ -49,8 +49,7 @@ tk_key(const char *tenant, const char *kind, unsigned char *buf, size_t cap)
 
 /* tenant \0 kind \0 gen: the prefix of a generation's rows. */
 static size_t
-gen_key(const char *tenant, const char *kind, uint64_t gen,
-    unsigned char *buf)
+gen_key(const char *tenant, const char *kind, uint64_t gen, unsigned char *buf)
 {
 	size_t n = tk_key(tenant, kind, buf, KEY_MAX - 8 - 1);
 
@@ -119,7 +118,7 @@ meta_put(struct store *st, MDB_txn *txn, char tag, const char *tenant,
 		return MDB_BAD_VALSIZE;
 	kb[0] = (unsigned char)tag;
 	return val != NULL ? mdb_put(txn, st->dirmeta, &k, &v, 0) :
-	    mdb_del(txn, st->dirmeta, &k, NULL);
+			     mdb_del(txn, st->dirmeta, &k, NULL);
 }
 
 /* The 'r' row saying run_id made the stage of tenant/kind. */
@@ -169,8 +168,8 @@ drop_prefix(MDB_txn *txn, MDB_dbi db, unsigned flags,
 }
 
 static int
-drop_gen(struct store *st, MDB_txn *txn, const char *tenant,
-    const char *kind, uint64_t gen)
+drop_gen(struct store *st, MDB_txn *txn, const char *tenant, const char *kind,
+    uint64_t gen)
 {
 	unsigned char kb[KEY_MAX];
 	size_t n = gen_key(tenant, kind, gen, kb);
@@ -180,13 +179,12 @@ drop_gen(struct store *st, MDB_txn *txn, const char *tenant,
 		return 0;
 	rc = drop_prefix(txn, st->dir, 0, kb, n);
 	return rc == 0 ? drop_prefix(txn, st->dirname, MDB_NODUPDATA, kb, n) :
-	    rc;
+			 rc;
 }
 
 /* Drops the stage of tenant/kind, if any, with its rows. */
 static int
-drop_stage(struct store *st, MDB_txn *txn, const char *tenant,
-    const char *kind)
+drop_stage(struct store *st, MDB_txn *txn, const char *tenant, const char *kind)
 {
 	struct stage sg;
 	int rc = meta_get(st, txn, 's', tenant, kind, &sg, sizeof(sg));
@@ -209,7 +207,8 @@ store_dir_begin(struct store *st, uint64_t run_id, const char *tenant,
 	int rc;
 
 	if (strlen(tenant) + strlen(kind) > 256)
-		return errf(err, errlen, "directory: tenant or kind name too "
+		return errf(err, errlen,
+		    "directory: tenant or kind name too "
 		    "long");
 	if (store_txn_begin(st, 0, &txn, err, errlen) != 0)
 		return -1;
@@ -295,8 +294,8 @@ dir_write(struct store *st, MDB_txn *txn, uint64_t run_id,
 
 		/* Rows of a stage that is gone (a later sync began) are
 		 * dropped; its commit will say so. */
-		if (rc == MDB_NOTFOUND || (rc == 0 && (sg.gen != r->gen ||
-		    sg.run_id != run_id)))
+		if (rc == MDB_NOTFOUND ||
+		    (rc == 0 && (sg.gen != r->gen || sg.run_id != run_id)))
 			continue;
 		if (rc == 0)
 			rc = put_row(st, txn, r);
@@ -307,8 +306,8 @@ dir_write(struct store *st, MDB_txn *txn, uint64_t run_id,
 }
 
 static int
-count_gen(struct store *st, MDB_txn *txn, const unsigned char *prefix,
-    size_t n, uint64_t *count)
+count_gen(struct store *st, MDB_txn *txn, const unsigned char *prefix, size_t n,
+    uint64_t *count)
 {
 	MDB_cursor *cur;
 	MDB_val k = { n, (void *)prefix }, v;
@@ -318,8 +317,8 @@ count_gen(struct store *st, MDB_txn *txn, const unsigned char *prefix,
 	if (rc != 0)
 		return rc;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	    rc == 0 && k.mv_size >= n && memcmp(k.mv_data, prefix, n) == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+	     rc == 0 && k.mv_size >= n && memcmp(k.mv_data, prefix, n) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
 		(*count)++;
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
@@ -327,8 +326,7 @@ count_gen(struct store *st, MDB_txn *txn, const unsigned char *prefix,
 
 int
 store_dir_commit(struct store *st, const char *tenant, const char *kind,
-    uint64_t gen, int64_t synced_at, uint64_t *count, char *err,
-    size_t errlen)
+    uint64_t gen, int64_t synced_at, uint64_t *count, char *err, size_t errlen)
 {
 	unsigned char kb[KEY_MAX];
 	size_t n = gen_key(tenant, kind, gen, kb);
@@ -391,8 +389,10 @@ dir_drop_stages(struct store *st, MDB_txn *txn, uint64_t run_id)
 		tenant[k.mv_size - 9] = '\0';
 		kind = tenant + strlen(tenant) + 1;
 		rc = mdb_cursor_del(cur, 0);
-		if (rc == 0 && meta_get(st, txn, 's', tenant, kind, &sg,
-		    sizeof(sg)) == 0 && sg.run_id == run_id)
+		if (rc == 0 &&
+		    meta_get(st, txn, 's', tenant, kind, &sg, sizeof(sg)) ==
+			0 &&
+		    sg.run_id == run_id)
 			rc = drop_stage(st, txn, tenant, kind);
 	}
 	mdb_cursor_close(cur);
@@ -430,7 +430,8 @@ obj_copy(const MDB_val *key_id, const MDB_val *v, struct dir_obj *o)
 		return MDB_CORRUPTED;
 	o->id = store_copy(key_id->mv_data, key_id->mv_size);
 	o->name = store_copy((char *)v->mv_data + 4, nlen);
-	o->json = store_copy((char *)v->mv_data + 4 + nlen, v->mv_size - 4 - nlen);
+	o->json = store_copy((char *)v->mv_data + 4 + nlen,
+	    v->mv_size - 4 - nlen);
 	if (o->id == NULL || o->name == NULL || o->json == NULL) {
 		objs_free(o, 1);
 		return ENOMEM;
@@ -490,7 +491,7 @@ same_name(const char *a, const char *b)
 	return *a == *b;
 }
 
-#define FIND_MAX 64	/* hits reported; more is an ambiguity anyway */
+#define FIND_MAX 64 /* hits reported; more is an ambiguity anyway */
 
 static int
 find_in(struct store *st, MDB_txn *txn, const char *tenant, const char *kind,
@@ -512,7 +513,7 @@ find_in(struct store *st, MDB_txn *txn, const char *tenant, const char *kind,
 	if (rc != 0)
 		return rc;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
 		struct dir_obj o;
 
 		if (get_in(st, txn, gk, g, v.mv_data, v.mv_size, &o) != 0)
@@ -546,8 +547,7 @@ store_dir_find(struct store *st, const char *tenant, const char *kind,
 	mdb_txn_abort(txn);
 	if (rc != 0 && rc != MDB_NOTFOUND) {
 		objs_free(found, n);
-		return store_lmdb_err(st, rc, "find in directory", err,
-		    errlen);
+		return store_lmdb_err(st, rc, "find in directory", err, errlen);
 	}
 	*hits = total;
 	rc = 0;
@@ -559,8 +559,7 @@ store_dir_find(struct store *st, const char *tenant, const char *kind,
 
 int
 store_dir_get(struct store *st, const char *tenant, const char *kind,
-    const char *id, char **display_name, char **json, char *err,
-    size_t errlen)
+    const char *id, char **display_name, char **json, char *err, size_t errlen)
 {
 	unsigned char gk[KEY_MAX];
 	struct snap sn;
@@ -608,8 +607,8 @@ list_chunk(struct store *st, MDB_txn *txn, const unsigned char *gk, size_t g,
 	    memcmp((char *)k.mv_data + g, after, strlen(after)) == 0)
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	for (; rc == 0 && *n < max && k.mv_size > g &&
-	    memcmp(k.mv_data, gk, g) == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	     memcmp(k.mv_data, gk, g) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		MDB_val idv = { k.mv_size - g, (char *)k.mv_data + g };
 
 		rc = obj_copy(&idv, &v, &o[*n]);
@@ -685,10 +684,12 @@ store_dir_list(struct store *st, const char *tenant, const char *kind,
 	if (rc == 0 || rc == MDB_NOTFOUND)
 		return stop;
 	if (rc == EAGAIN)
-		return errf(err, errlen, "the directory of %s was synced again "
-		    "while it was being listed: list it again", tenant);
-	return rc == -1 ? -1 : store_lmdb_err(st, rc, "list directory", err,
-	    errlen);
+		return errf(err, errlen,
+		    "the directory of %s was synced again "
+		    "while it was being listed: list it again",
+		    tenant);
+	return rc == -1 ? -1 :
+			  store_lmdb_err(st, rc, "list directory", err, errlen);
 }
 
 /* ---- invariants -------------------------------------------------- */
@@ -716,8 +717,8 @@ split_key(const MDB_val *k, char *tenant, char *kind, uint64_t *gen,
 
 /* 1 if gen is the current snapshot or the stage of tenant/kind. */
 static int
-gen_known(struct store *st, MDB_txn *txn, const char *tenant,
-    const char *kind, uint64_t gen)
+gen_known(struct store *st, MDB_txn *txn, const char *tenant, const char *kind,
+    uint64_t gen)
 {
 	struct snap sn;
 	struct stage sg;
@@ -741,7 +742,7 @@ check_db(struct store *st, MDB_txn *txn, MDB_dbi db, store_problem_fn problem,
 	if (rc != 0)
 		return rc;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		char tenant[KEY_MAX], kind[KEY_MAX];
 		uint64_t gen;
 		size_t rest;
@@ -750,15 +751,18 @@ check_db(struct store *st, MDB_txn *txn, MDB_dbi db, store_problem_fn problem,
 		if (split_key(&k, tenant, kind, &gen, &rest) != 0) {
 			problem(arg, "%s: malformed row", what);
 		} else if (!gen_known(st, txn, tenant, kind, gen)) {
-			problem(arg, "%s: %s %s: row of snapshot %llu, which is "
-			    "neither current nor being made", what, tenant,
-			    kind, (unsigned long long)gen);
+			problem(arg,
+			    "%s: %s %s: row of snapshot %llu, which is "
+			    "neither current nor being made",
+			    what, tenant, kind, (unsigned long long)gen);
 		} else if (db == st->dirname) {
 			if (get_in(st, txn, k.mv_data, rest, v.mv_data,
-			    v.mv_size, &o) != 0)
-				problem(arg, "%s: %s %s: name row points at "
-				    "missing object %.*s", what, tenant, kind,
-				    (int)v.mv_size, (const char *)v.mv_data);
+				v.mv_size, &o) != 0)
+				problem(arg,
+				    "%s: %s %s: name row points at "
+				    "missing object %.*s",
+				    what, tenant, kind, (int)v.mv_size,
+				    (const char *)v.mv_data);
 			else
 				objs_free(&o, 1);
 		}
@@ -768,8 +772,7 @@ check_db(struct store *st, MDB_txn *txn, MDB_dbi db, store_problem_fn problem,
 }
 
 int
-dir_check(struct store *st, MDB_txn *txn, store_problem_fn problem,
-    void *arg)
+dir_check(struct store *st, MDB_txn *txn, store_problem_fn problem, void *arg)
 {
 	int rc = check_db(st, txn, st->dir, problem, arg);
 

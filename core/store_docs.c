@@ -43,15 +43,15 @@ store_copy(const void *s, size_t n)
 }
 
 int
-store_writes_add_doc(struct store_writes *w, const char *name,
-    const char *json, size_t len)
+store_writes_add_doc(struct store_writes *w, const char *name, const char *json,
+    size_t len)
 {
 	struct store_doc d = { store_copy(name, strlen(name)),
 		store_copy(json, len), len };
 
 	if (d.name == NULL || d.json == NULL ||
-	    grow((void **)&w->docs, &w->docs_cap, w->ndocs,
-	    sizeof(*w->docs)) != 0) {
+	    grow((void **)&w->docs, &w->docs_cap, w->ndocs, sizeof(*w->docs)) !=
+		0) {
 		free(d.name);
 		free(d.json);
 		return -1;
@@ -77,16 +77,18 @@ store_writes_add_row(struct store_writes *w, const char *tenant,
     const char *json)
 {
 	struct store_dir_row r = {
-		store_copy(tenant, strlen(tenant)), store_copy(kind, strlen(kind)),
+		store_copy(tenant, strlen(tenant)),
+		store_copy(kind, strlen(kind)),
 		store_copy(id, strlen(id)),
 		store_copy(display_name, strlen(display_name)),
-		store_copy(json, strlen(json)), gen,
+		store_copy(json, strlen(json)),
+		gen,
 	};
 
 	if (r.tenant == NULL || r.kind == NULL || r.id == NULL ||
 	    r.display_name == NULL || r.json == NULL ||
-	    grow((void **)&w->rows, &w->rows_cap, w->nrows,
-	    sizeof(*w->rows)) != 0) {
+	    grow((void **)&w->rows, &w->rows_cap, w->nrows, sizeof(*w->rows)) !=
+		0) {
 		row_free(&r);
 		return -1;
 	}
@@ -194,8 +196,7 @@ docs_run_has(struct store *st, MDB_txn *txn, uint64_t run_id)
 }
 
 int
-docs_check(struct store *st, MDB_txn *txn, store_problem_fn problem,
-    void *arg)
+docs_check(struct store *st, MDB_txn *txn, store_problem_fn problem, void *arg)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -205,7 +206,7 @@ docs_check(struct store *st, MDB_txn *txn, store_problem_fn problem,
 	if (rc != 0)
 		return rc;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		MDB_val rk = { 8, k.mv_data }, rv;
 		uint64_t id;
 
@@ -215,9 +216,10 @@ docs_check(struct store *st, MDB_txn *txn, store_problem_fn problem,
 		}
 		id = store_key_id(k.mv_data);
 		if (id != last && mdb_get(txn, st->runs, &rk, &rv) != 0)
-			problem(arg, "documents: %.*s belongs to missing run "
-			    "%llu", (int)(k.mv_size - 8),
-			    (const char *)k.mv_data + 8,
+			problem(arg,
+			    "documents: %.*s belongs to missing run "
+			    "%llu",
+			    (int)(k.mv_size - 8), (const char *)k.mv_data + 8,
 			    (unsigned long long)id);
 		last = id;
 	}
@@ -228,8 +230,8 @@ docs_check(struct store *st, MDB_txn *txn, store_problem_fn problem,
 /* ---- reads ------------------------------------------------------- */
 
 int
-store_doc_get(struct store *st, uint64_t run_id, const char *name,
-    char **json, size_t *len, char *err, size_t errlen)
+store_doc_get(struct store *st, uint64_t run_id, const char *name, char **json,
+    size_t *len, char *err, size_t errlen)
 {
 	unsigned char kb[KEY_MAX];
 	MDB_val k = { doc_key(run_id, name, kb), kb }, v;
@@ -250,8 +252,8 @@ store_doc_get(struct store *st, uint64_t run_id, const char *name,
 	mdb_txn_abort(txn);
 	if (rc == MDB_NOTFOUND)
 		return 1;
-	return rc == 0 ? 0 : store_lmdb_err(st, rc, "read document", err,
-	    errlen);
+	return rc == 0 ? 0 :
+			 store_lmdb_err(st, rc, "read document", err, errlen);
 }
 
 /* Copies the first document of run_id at or after key (kb, *klen) (after
@@ -259,8 +261,8 @@ store_doc_get(struct store *st, uint64_t run_id, const char *name,
  * when there is none, -1 with err set. */
 static int
 next_doc(struct store *st, uint64_t run_id, const char *prefix,
-    unsigned char *kb, size_t *klen, int inclusive, char **name,
-    char **json, size_t *len, char *err, size_t errlen)
+    unsigned char *kb, size_t *klen, int inclusive, char **name, char **json,
+    size_t *len, char *err, size_t errlen)
 {
 	unsigned char id[8];
 	size_t plen = strlen(prefix);
@@ -278,8 +280,9 @@ next_doc(struct store *st, uint64_t run_id, const char *prefix,
 	if (rc == 0 && !inclusive && k.mv_size == *klen &&
 	    memcmp(k.mv_data, kb, *klen) == 0)
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	if (rc == 0 && (!same_run(&k, id) || k.mv_size - 8 < plen ||
-	    memcmp((char *)k.mv_data + 8, prefix, plen) != 0))
+	if (rc == 0 &&
+	    (!same_run(&k, id) || k.mv_size - 8 < plen ||
+		memcmp((char *)k.mv_data + 8, prefix, plen) != 0))
 		rc = MDB_NOTFOUND;
 	if (rc == 0) {
 		memcpy(kb, k.mv_data, k.mv_size);
@@ -299,14 +302,13 @@ next_doc(struct store *st, uint64_t run_id, const char *prefix,
 	mdb_txn_abort(txn);
 	if (rc == MDB_NOTFOUND)
 		return 1;
-	return rc == 0 ? 0 : store_lmdb_err(st, rc, "list documents", err,
-	    errlen);
+	return rc == 0 ? 0 :
+			 store_lmdb_err(st, rc, "list documents", err, errlen);
 }
 
 int
 store_doc_list(struct store *st, uint64_t run_id, const char *prefix,
-    const char *after, store_doc_fn each, void *arg, char *err,
-    size_t errlen)
+    const char *after, store_doc_fn each, void *arg, char *err, size_t errlen)
 {
 	unsigned char kb[KEY_MAX];
 	size_t klen;
@@ -335,8 +337,8 @@ store_doc_list(struct store *st, uint64_t run_id, const char *prefix,
 }
 
 int
-store_doc_count(struct store *st, uint64_t run_id, uint64_t *n,
-    uint64_t *bytes, char *err, size_t errlen)
+store_doc_count(struct store *st, uint64_t run_id, uint64_t *n, uint64_t *bytes,
+    char *err, size_t errlen)
 {
 	unsigned char id[8];
 	MDB_txn *txn;
@@ -351,8 +353,8 @@ store_doc_count(struct store *st, uint64_t run_id, uint64_t *n,
 	rc = mdb_cursor_open(txn, st->docs, &cur);
 	if (rc == 0) {
 		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		    rc == 0 && same_run(&k, id);
-		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		     rc == 0 && same_run(&k, id);
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			(*n)++;
 			*bytes += v.mv_size;
 		}

@@ -86,8 +86,8 @@ check_item(void *arg, const char *name, const char *json)
 	cJSON *o = cJSON_Parse(json);
 
 	(void)name;
-	if (num(o, "n", -1) != rb->n || (uint32_t)num(o, "attempt", 0) !=
-	    rb->attempt)
+	if (num(o, "n", -1) != rb->n ||
+	    (uint32_t)num(o, "attempt", 0) != rb->attempt)
 		rb->bad++;
 	rb->n++;
 	cJSON_Delete(o);
@@ -133,13 +133,13 @@ docs_run(const struct oprun_host *h, struct oprun_ctx *ctx,
 			h->item_done(ctx, "item", OPRUN_ITEM_SUCCEEDED, NULL);
 		if (run->attempt == 1 && i + 1 == crash) {
 			h->doc_list(ctx, run->id, "none/", check_item, &rb);
-			abort();	/* after a save: the documents are on disk */
+			abort(); /* after a save: the documents are on disk */
 		}
 	}
 	if (rc == OPRUN_OK && secret != NULL && put_secret(h, ctx, secret))
 		rc = fail(h, ctx, "seal");
-	if (rc == OPRUN_OK && h->doc_list(ctx, run->id, "items/", check_item,
-	    &rb) != 0)
+	if (rc == OPRUN_OK &&
+	    h->doc_list(ctx, run->id, "items/", check_item, &rb) != 0)
 		rc = fail(h, ctx, "doc_list");
 	snprintf(result, sizeof(result), "{\"read\":%d,\"bad\":%d}", rb.n,
 	    rb.bad);
@@ -233,8 +233,8 @@ unseal_run(const struct oprun_host *h, struct oprun_ctx *ctx,
 	char result[64];
 	int rc = OPRUN_OK;
 
-	if (h->doc_get(ctx, (uint64_t)num(p, "run", 0), "secret.json",
-	    &json) != 0) {
+	if (h->doc_get(ctx, (uint64_t)num(p, "run", 0), "secret.json", &json) !=
+	    0) {
 		cJSON_Delete(p);
 		return fail(h, ctx, "doc_get");
 	}
@@ -251,9 +251,8 @@ unseal_run(const struct oprun_host *h, struct oprun_ctx *ctx,
 	return rc;
 }
 
-static const struct oprun_operation op_docs = { sizeof(op_docs),
-	"test-docs", "writes documents", OPRUN_OP_IDEMPOTENT, NULL, NULL,
-	docs_run };
+static const struct oprun_operation op_docs = { sizeof(op_docs), "test-docs",
+	"writes documents", OPRUN_OP_IDEMPOTENT, NULL, NULL, docs_run };
 static const struct oprun_operation op_dir = { sizeof(op_dir), "test-dir",
 	"writes a directory snapshot", OPRUN_OP_DIRECTORY_WRITER, NULL, NULL,
 	dir_run };
