@@ -112,6 +112,12 @@ $(BUILD)/tests/test_intune: tests/unit/test_intune.c $(INTUNE_LIB) \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(INTUNE_LIB) $(LDFLAGS) -lcjson -lcmocka
 
+# The comparison and mapping tests link the library the same way.
+$(BUILD)/tests/test_compare: tests/unit/test_compare.c $(INTUNE_LIB) \
+	  $(wildcard plugins/intune/*.h) include/oprun/plugin.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(INTUNE_LIB) $(LDFLAGS) -lcjson -lcmocka
+
 $(BUILD)/tools/%: tests/tools/%.c $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)

@@ -152,10 +152,9 @@ intune_family_url(const struct intune_family *fam, const char *version,
 	return n >= 0 && (size_t)n < len ? 0 : -1;
 }
 
-/* Removes the member path names (segments joined by '/') from node,
- * walking into objects and across arrays. */
-static void
-strip_path(cJSON *node, const char *path)
+/* Walks into objects and across arrays; see family.h. */
+void
+intune_strip_path(cJSON *node, const char *path)
 {
 	const char *slash = strchr(path, '/');
 	char head[128];
@@ -163,7 +162,7 @@ strip_path(cJSON *node, const char *path)
 
 	if (cJSON_IsArray(node)) {
 		cJSON_ArrayForEach(child, node)
-			strip_path(child, path);
+			intune_strip_path(child, path);
 		return;
 	}
 	if (!cJSON_IsObject(node))
@@ -176,7 +175,8 @@ strip_path(cJSON *node, const char *path)
 		return;
 	memcpy(head, path, (size_t)(slash - path));
 	head[slash - path] = '\0';
-	strip_path(cJSON_GetObjectItemCaseSensitive(node, head), slash + 1);
+	intune_strip_path(cJSON_GetObjectItemCaseSensitive(node, head),
+	    slash + 1);
 }
 
 /* An annotation Graph adds on reads and refuses on writes: any
@@ -217,9 +217,9 @@ intune_strip_for_write(const struct intune_family *fam, cJSON *obj,
 	const char *const *p;
 
 	for (p = fam->strip; *p != NULL; p++)
-		strip_path(obj, *p);
+		intune_strip_path(obj, *p);
 	for (p = fam->strip_update; mode == INTUNE_WRITE_UPDATE && *p != NULL;
 	     p++)
-		strip_path(obj, *p);
+		intune_strip_path(obj, *p);
 	strip_everywhere(obj, "secretReferenceValueId");
 }

@@ -97,6 +97,10 @@ enum intune_write {
 void intune_strip_for_write(const struct intune_family *fam, cJSON *obj,
     enum intune_write mode);
 
+/* Removes the member path (names joined by '/', as in a strip list)
+ * from node, walking into objects and across arrays. */
+void intune_strip_path(cJSON *node, const char *path);
+
 /* A kind of the directory cache and where directory-sync reads it. */
 struct intune_dir_kind {
 	const char *kind; /* "groups", "assignmentFilters", "roleScopeTags" */

@@ -4,6 +4,7 @@
  * header.  Modules:
  *
  *   family.h  the policy families and directory kinds (A1, A3)
+ *   compare.h normalize, diff and match objects; map assignments (D)
  *   pager.h   Graph lists, page by page or whole (graph_list)
  *   batch.h   queued GETs sent as $batch, 20 at a time (graph_batch)
  *   secret.h  encrypted values sealed and unsealed by the host
@@ -17,6 +18,7 @@
 #define INTUNE_H
 
 #include "batch.h"
+#include "compare.h"
 #include "family.h"
 #include "json.h"
 #include "kit.h"
