@@ -316,6 +316,10 @@ store_doc_list(struct store *st, uint64_t run_id, const char *prefix,
 
 	if (strlen(prefix) > DOC_NAME_MAX)
 		return 0;
+	/* A cursor before the prefix starts at the prefix: the walk stops at
+	 * the first name outside it. */
+	if (!inclusive && strcmp(after, prefix) < 0)
+		inclusive = 1;
 	klen = doc_key(run_id, inclusive ? prefix : after, kb);
 	if (klen == 0)
 		return 0;

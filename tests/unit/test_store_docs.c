@@ -90,6 +90,17 @@ put_docs(struct fixture *f, const struct run *r, int from, int n)
 	store_writes_clear(&w);
 }
 
+static void
+put_docs_named(struct fixture *f, const struct run *r, const char *name)
+{
+	struct store_writes w = { 0 };
+	int cancel;
+
+	assert_int_equal(store_writes_add_doc(&w, name, "{}", 2), 0);
+	assert_int_equal(store_progress(f->st, r, &w, &cancel, ERR), 0);
+	store_writes_clear(&w);
+}
+
 struct seen {
 	int n;
 	char last[64];
@@ -127,6 +138,11 @@ documents_are_saved_with_progress_and_listed_in_order(void **state)
 	    see_doc, &s, ERR), 0);
 	assert_int_equal(s.n, 49);	/* d/151 .. d/199 */
 	memset(&s, 0, sizeof(s));
+	put_docs_named(f, &r, "a.json");
+	assert_int_equal(store_doc_list(f->st, r.id, "d/2", "a", see_doc, &s,
+	    ERR), 0);
+	assert_int_equal(s.n, 100);	/* d/200 .. d/299, after "a" */
+	memset(&s, 0, sizeof(s));
 	s.stop_at = 3;
 	assert_int_equal(store_doc_list(f->st, r.id, "", "", see_doc, &s,
 	    ERR), 7);
@@ -137,7 +153,7 @@ documents_are_saved_with_progress_and_listed_in_order(void **state)
 	assert_int_equal(store_doc_get(f->st, r.id, "d/nope", &json, &len,
 	    ERR), 1);
 	assert_int_equal(store_doc_count(f->st, r.id, &n, &bytes, ERR), 0);
-	assert_int_equal(n, 300);
+	assert_int_equal(n, 301);
 	assert_int_equal(store_doc_count(f->st, r.id + 1, &n, &bytes, ERR), 0);
 	assert_int_equal(n, 0);
 	run_free(&r);
